@@ -7,6 +7,7 @@
  *    (the panel sidebar and the Inspector's status page);
  *  - the panels exist, win.show-panel switches them, app.quit/app.about exist
  *    and Ctrl+Q is bound; app.about shows an About dialog;
+ *  - with --dark, the dark-style setting darkens the window (else it is light);
  *  - with --expect-inspector=TEXT, the Inspector panel's title is TEXT (the
  *    translation test runs it under LANGUAGE=ko);
  *  - the window takes its size from GSettings and writes it back on close.
@@ -25,6 +26,7 @@
 static char *opt_screenshot;
 static char *opt_expect_inspector;
 static char *opt_localedir;
+static gboolean opt_dark;
 static int failures;
 
 #define CHECK(cond, ...)                                         \
@@ -159,6 +161,14 @@ check_pixels (GtkWidget *window,
     for (int c = 0; c < 3; c++)
       d += fabs (head.mean[c] - body.mean[c]);
     CHECK (d > 3.0, "header bar and body look the same (mean colour distance %.2f)", d);
+  }
+  {
+    double body_lum = 0.2126 * body.mean[0] + 0.7152 * body.mean[1] + 0.0722 * body.mean[2];
+
+    if (opt_dark)
+      CHECK (body_lum < 100, "dark style on, but the body's mean luminance is %.1f", body_lum);
+    else
+      CHECK (body_lum > 150, "light style, but the body's mean luminance is %.1f", body_lum);
   }
 }
 
@@ -316,6 +326,7 @@ main (int   argc,
   const GOptionEntry entries[] = {
     { "screenshot", 0, 0, G_OPTION_ARG_FILENAME, &opt_screenshot, "Save the rendered window here", "PNG" },
     { "expect-inspector", 0, 0, G_OPTION_ARG_STRING, &opt_expect_inspector, "Expected title of the Inspector panel", "TEXT" },
+    { "dark", 0, 0, G_OPTION_ARG_NONE, &opt_dark, "Turn the dark style on and check it shows", NULL },
     { "localedir", 0, 0, G_OPTION_ARG_FILENAME, &opt_localedir, "Where the built translations are", "DIR" },
     { NULL }
   };
@@ -346,6 +357,7 @@ main (int   argc,
   g_settings_set_int (settings, "window-width", 820);
   g_settings_set_int (settings, "window-height", 600);
   g_settings_set_boolean (settings, "window-maximized", FALSE);
+  g_settings_set_boolean (settings, "dark-style", opt_dark);
 
   app = ember_application_new ();
   /* The test's own instance, not a running `ember`'s. */
