@@ -1,0 +1,163 @@
+#include <string.h>
+
+#include "ember/dtype.h"
+
+static const struct {
+    const char *name;
+    const char *st;
+    size_t size;
+} info[EM_DTYPE_COUNT] = {
+    [EM_BOOL] = {"bool", "BOOL", 1},
+    [EM_UINT8] = {"uint8", "U8", 1},
+    [EM_UINT16] = {"uint16", "U16", 2},
+    [EM_UINT32] = {"uint32", "U32", 4},
+    [EM_UINT64] = {"uint64", "U64", 8},
+    [EM_INT8] = {"int8", "I8", 1},
+    [EM_INT16] = {"int16", "I16", 2},
+    [EM_INT32] = {"int32", "I32", 4},
+    [EM_INT64] = {"int64", "I64", 8},
+    [EM_FLOAT16] = {"float16", "F16", 2},
+    [EM_BFLOAT16] = {"bfloat16", "BF16", 2},
+    [EM_FLOAT32] = {"float32", "F32", 4},
+    [EM_FLOAT64] = {"float64", "F64", 8},
+};
+
+size_t em_dtype_size(em_dtype t) { return (unsigned)t < EM_DTYPE_COUNT ? info[t].size : 0; }
+
+const char *em_dtype_name(em_dtype t) { return (unsigned)t < EM_DTYPE_COUNT ? info[t].name : "?"; }
+
+const char *em_dtype_safetensors_name(em_dtype t)
+{
+    return (unsigned)t < EM_DTYPE_COUNT ? info[t].st : "?";
+}
+
+int em_dtype_from_name(const char *name)
+{
+    if (!name)
+        return -1;
+    for (int t = 0; t < EM_DTYPE_COUNT; t++)
+        if (!strcmp(name, info[t].name) || !strcmp(name, info[t].st))
+            return t;
+    return -1;
+}
+
+bool em_dtype_is_float(em_dtype t) { return t >= EM_FLOAT16 && t <= EM_FLOAT64; }
+
+bool em_dtype_is_int(em_dtype t) { return t >= EM_UINT8 && t <= EM_INT64; }
+
+bool em_dtype_is_signed(em_dtype t) { return t >= EM_INT8; }
+
+static bool is_unsigned(em_dtype t) { return t >= EM_UINT8 && t <= EM_UINT64; }
+
+static em_dtype signed_of_size(size_t n)
+{
+    switch (n) {
+    case 1: return EM_INT8;
+    case 2: return EM_INT16;
+    case 4: return EM_INT32;
+    default: return EM_INT64;
+    }
+}
+
+/* MLX's table: bool < integers < floats; mixed signedness widens; uint64 with a
+ * signed integer has no integer home and becomes float32; float16 with bfloat16
+ * meets in float32; an integer with a float keeps the float. */
+em_dtype em_promote_types(em_dtype a, em_dtype b)
+{
+    if (a == b)
+        return a;
+    if (a == EM_BOOL)
+        return b;
+    if (b == EM_BOOL)
+        return a;
+    bool fa = em_dtype_is_float(a), fb = em_dtype_is_float(b);
+    if (fa && fb) {
+        if ((a == EM_FLOAT16 && b == EM_BFLOAT16) || (a == EM_BFLOAT16 && b == EM_FLOAT16))
+            return EM_FLOAT32;
+        return info[a].size >= info[b].size ? a : b;
+    }
+    if (fa)
+        return a;
+    if (fb)
+        return b;
+    bool ua = is_unsigned(a), ub = is_unsigned(b);
+    if (ua == ub)
+        return info[a].size >= info[b].size ? a : b;
+    em_dtype u = ua ? a : b, s = ua ? b : a;
+    if (info[s].size > info[u].size)
+        return s;
+    if (u == EM_UINT64)
+        return EM_FLOAT32;
+    return signed_of_size(info[u].size * 2);
+}
+
+float em_f16_to_f32(uint16_t h)
+{
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
+    uint32_t exp = (h >> 10) & 0x1f, man = h & 0x3ff, bits;
+    if (exp == 0) {
+        if (man == 0) {
+            bits = sign;
+        } else { /* subnormal: renormalise */
+            exp = 127 - 15 + 1;
+            while (!(man & 0x400)) {
+                man <<= 1;
+                exp--;
+            }
+            man &= 0x3ff;
+            bits = sign | (exp << 23) | (man << 13);
+        }
+    } else if (exp == 31) {
+        bits = sign | 0x7f800000u | (man << 13);
+    } else {
+        bits = sign | ((exp + 127 - 15) << 23) | (man << 13);
+    }
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+uint16_t em_f32_to_f16(float f)
+{
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    uint32_t sign = (x >> 16) & 0x8000;
+    uint32_t ax = x & 0x7fffffff;
+    if (ax >= 0x7f800000u) /* inf or nan */
+        return (uint16_t)(sign | 0x7c00 | (ax > 0x7f800000u ? 0x200 | ((ax >> 13) & 0x3ff) : 0));
+    if (ax >= 0x477ff000u) /* rounds to >= 65520: overflow */
+        return (uint16_t)(sign | 0x7c00);
+    if (ax < 0x38800000u) { /* subnormal or zero in half */
+        float af;
+        memcpy(&af, &ax, 4);
+        /* scale so the half subnormal step (2^-24) is 1 and round to even */
+        float r = af * 16777216.0f;
+        uint32_t m = (uint32_t)__builtin_roundevenf(r);
+        return (uint16_t)(sign | m);
+    }
+    uint32_t e = ((ax >> 23) - 127 + 15) << 10;
+    uint32_t m = ax & 0x7fffff;
+    uint32_t h = e | (m >> 13);
+    uint32_t rest = m & 0x1fff;
+    if (rest > 0x1000 || (rest == 0x1000 && (h & 1)))
+        h++;
+    return (uint16_t)(sign | h);
+}
+
+float em_bf16_to_f32(uint16_t b)
+{
+    uint32_t bits = (uint32_t)b << 16;
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+uint16_t em_f32_to_bf16(float f)
+{
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    if ((x & 0x7fffffff) > 0x7f800000u)
+        return (uint16_t)((x >> 16) | 0x40);
+    x += 0x7fff + ((x >> 16) & 1);
+    return (uint16_t)(x >> 16);
+}
