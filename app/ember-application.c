@@ -97,7 +97,7 @@ ember_application_about_action (GSimpleAction *action,
   gtk_show_about_dialog (gtk_application_get_active_window (app),
                          "program-name", _("Ember"),
                          "logo-icon-name", APP_ID,
-                         "version", PACKAGE_VERSION,
+                         "version", EMBER_VERSION,
                          "comments", _("Look inside models, train them and generate with them"),
                          "copyright", "© 2026 The Ember developers",
                          "license-type", GTK_LICENSE_MIT_X11,
@@ -118,7 +118,7 @@ ember_application_handle_local_options (GApplication *app,
 {
   if (g_variant_dict_contains (options, "version"))
     {
-      g_print ("ember %s\n", PACKAGE_VERSION);
+      g_print ("ember %s\n", EMBER_VERSION);
       return EXIT_SUCCESS;
     }
 

@@ -265,7 +265,7 @@ check_window_contents (GtkApplication *app,
     CHECK (about != NULL && gtk_widget_get_visible (GTK_WIDGET (about)), "app.about showed no About dialog");
     if (about != NULL)
       {
-        CHECK (g_strcmp0 (gtk_about_dialog_get_version (GTK_ABOUT_DIALOG (about)), PACKAGE_VERSION) == 0,
+        CHECK (g_strcmp0 (gtk_about_dialog_get_version (GTK_ABOUT_DIALOG (about)), EMBER_VERSION) == 0,
                "About says version %s", gtk_about_dialog_get_version (GTK_ABOUT_DIALOG (about)));
         gtk_window_destroy (about);
       }
