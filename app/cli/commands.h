@@ -10,5 +10,7 @@ typedef struct {
 } em_cli_command;
 
 /* one extern per command, e.g. extern const em_cli_command em_cli_cmd_info; */
+extern const em_cli_command em_cli_cmd_tokenize;
+extern const em_cli_command em_cli_cmd_chat_template;
 
 #endif

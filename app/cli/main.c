@@ -5,7 +5,8 @@
 #include "commands.h"
 
 static const em_cli_command *const commands[] = {
-    NULL, /* keeps the table non-empty while commands are being added */
+    &em_cli_cmd_tokenize,
+    &em_cli_cmd_chat_template,
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <json-c/json.h>
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -241,5 +242,10 @@ int tk_trie_add(struct tk_trie *t, const char *s, size_t n, int32_t val);
 int32_t tk_trie_match(const struct tk_trie *t, const char *s, size_t n, size_t *len);
 void tk_trie_free(struct tk_trie *t);
 int tk_added_split(const em_tokenizer *tok, tk_ctx *c, bool normalized_pass);
+
+/* ---- files ---- */
+char *tk_read_file(const char *path, size_t *len); /* NUL-terminated */
+json_object *tk_parse_json(const char *src, const char *s, size_t n);
+bool tk_is_dir(const char *path);
 
 #endif

@@ -147,7 +147,7 @@ int tk_find_matches(const tk_pattern *p, const char *s, size_t n, tk_spans *out,
     }
     /* Oniguruma's find_iter: an empty match right after the previous match is
      * skipped by stepping one character. */
-    size_t last_end = 0, prev = 0, ms, me, last_match_end = 0;
+    size_t last_end = 0, prev = 0, ms = 0, me = 0, last_match_end = 0;
     bool have_last = false;
     while (last_end <= n) {
         int r = next_match(p, s, n, last_end, &ms, &me, md);
