@@ -159,7 +159,9 @@ em_array *em_isclose(em_array *a, em_array *b, double rtol, double atol, bool eq
     em_array *x = em__cast(a, t), *y = em__cast(b, t);
     em_array *diff = em_abs(em_subtract(x, y));
     em_array *tol = em_add(em_scalar_f(atol), em_multiply(em_scalar_f(rtol), em_abs(y)));
-    em_array *r = em_logical_or(em_less_equal(diff, tol), em_equal(x, y));
+    /* infinities compare by equality only (inf - inf is nan, inf <= inf) */
+    em_array *finite = em_logical_and(em_isfinite(x), em_isfinite(y));
+    em_array *r = em_logical_or(em_logical_and(finite, em_less_equal(diff, tol)), em_equal(x, y));
     if (equal_nan)
         r = em_logical_or(r, em_logical_and(em_isnan(x), em_isnan(y)));
     return em__composite_end(s, r);

@@ -119,10 +119,13 @@ void em_scope_end(em_scope *s);
  * there is none): what escapes a scope must be kept. Returns a. */
 em_array *em_keep(em_array *a);
 
-/* EM_SCOPE { ... }: do not `return` or `goto` out of the block; `break` is fine. */
+/* EM_SCOPE { ... }: the scope ends however the block is left (end, break,
+ * return, goto); what is returned out of it must be em_keep()'d first. */
+static inline void em__scope_cleanup(em_scope **s) { em_scope_end(*s); }
 #define EM_SCOPE                                                                   \
-    for (em_scope *em__scope_ = em_scope_begin(); em__scope_;                      \
-         em_scope_end(em__scope_), em__scope_ = NULL)
+    for (em_scope *em__scope_ __attribute__((cleanup(em__scope_cleanup))) = em_scope_begin(), \
+                  *em__scope_once_ = em__scope_;                                   \
+         em__scope_once_; em__scope_once_ = NULL)
 
 /* A label for the nodes made while it is set (graph inspection groups by it):
  * em_set_module("layers.0.attn"); ...; em_set_module(NULL); */

@@ -9,5 +9,6 @@
 #include "ember/random.h"
 #include "ember/fast.h"
 #include "ember/cpu.h"
+#include "ember/io.h"
 
 #endif
