@@ -17,12 +17,14 @@ $(BUILD)/build.ninja:
 build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
+# meson devenv points GSETTINGS_SCHEMA_DIR and friends at the build tree.
 run: build
-	$(BUILD)/app/ember
+	meson devenv -C $(BUILD) app/ember
 
 # Every test: the normal build, the engine's tests again under ASan+UBSan,
 # then one closing line "N passed, N failed".
 test: build
+	@sh build-aux/setup-npm.sh
 	@sh build-aux/run-tests.sh $(BUILD) $(SANBUILD)
 
 $(SANBUILD)/build.ninja:
