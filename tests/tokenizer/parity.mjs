@@ -9,7 +9,7 @@
 // Files are read as bytes; HF sees them as JS strings (invalid UTF-8 -> U+FFFD,
 // as Ember does internally).
 import { spawnSync } from 'node:child_process';
-import { readFileSync, existsSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, lstatSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -20,12 +20,18 @@ const { Tokenizer } = require(path.join(here, '..', 'node_modules', 'tokenizers'
 const args = process.argv.slice(2);
 const cli = args.shift();
 const tokPath = args.shift();
-let special = false, minLines = 1;
+let special = false, minLines = 1, stress = 0;
 const files = [];
 while (args.length) {
   const a = args.shift();
   if (a === '--add-special-tokens') special = true;
   else if (a === '--min-lines') minLines = Number(args.shift());
+  else if (a === '--stress') stress = Number(args.shift());
+  else if (statSync(a).isDirectory()) // a corpus folder: its text files, not strfile's indexes
+    for (const f of readdirSync(a).sort()) {
+      const p = path.join(a, f);
+      if (!f.endsWith('.dat') && !f.endsWith('.u8') && lstatSync(p).isFile()) files.push(p);
+    }
   else files.push(a);
 }
 const jsonPath = statSync(tokPath).isDirectory() ? path.join(tokPath, 'tokenizer.json') : tokPath;
@@ -41,6 +47,31 @@ for (const f of files) {
       if (i > start || i < buf.length) lines.push(buf.subarray(start, i));
       start = i + 1;
     }
+  }
+}
+// --stress N: long runs, and N lines of random characters from many scripts
+// (a fixed-seed generator, so a failure can be reproduced)
+if (stress) {
+  for (const l of [' '.repeat(20000), '1'.repeat(10000), 'a'.repeat(5000), '\u{1F600}'.repeat(2000),
+    '\t \u00a0'.repeat(3000), 'ab '.repeat(5000), '\u3000'.repeat(1000) + 'x'])
+    lines.push(Buffer.from(l));
+  let seed = 12345;
+  const rnd = (n) => { seed = (seed * 1103515245 + 12345) >>> 0; return (seed >>> 8) % n; };
+  const ranges = [[0x20, 0x7e], [0x20, 0x7e], [0x20, 0x7e], [0x09, 0x0d], [0xa0, 0x17f], [0x300, 0x36f],
+    [0x370, 0x3ff], [0x400, 0x4ff], [0x590, 0x6ff], [0x900, 0x97f], [0xe00, 0xe7f], [0x1100, 0x11ff],
+    [0x2000, 0x206f], [0x2070, 0x218f], [0x3000, 0x30ff], [0x4e00, 0x9fff], [0xac00, 0xd7a3],
+    [0xff00, 0xffef], [0x1f300, 0x1faff], [0x20000, 0x2a6df], [0xe000, 0xe0ff], [0xfe00, 0xfe0f]];
+  for (let i = 0; i < stress; i++) {
+    let s = '';
+    const len = 1 + rnd(60);
+    for (let k = 0; k < len; k++) {
+      const [a, b] = ranges[rnd(ranges.length)];
+      let c = a + rnd(b - a + 1);
+      if (c === 0x0a) c = 0x20;
+      s += String.fromCodePoint(c);
+      if (rnd(4) === 0) s += ' '.repeat(rnd(4));
+    }
+    lines.push(Buffer.from(s));
   }
 }
 if (lines.length < minLines) {
