@@ -1,3 +1,4 @@
+#include <math.h>
 #include <string.h>
 
 #include "ember/dtype.h"
@@ -132,7 +133,7 @@ uint16_t em_f32_to_f16(float f)
         memcpy(&af, &ax, 4);
         /* scale so the half subnormal step (2^-24) is 1 and round to even */
         float r = af * 16777216.0f;
-        uint32_t m = (uint32_t)__builtin_roundevenf(r);
+        uint32_t m = (uint32_t)rintf(r); /* default rounding mode: to nearest even */
         return (uint16_t)(sign | m);
     }
     uint32_t e = ((ax >> 23) - 127 + 15) << 10;
