@@ -12,5 +12,6 @@ typedef struct {
 /* one extern per command, e.g. extern const em_cli_command em_cli_cmd_info; */
 extern const em_cli_command em_cli_cmd_tokenize;
 extern const em_cli_command em_cli_cmd_chat_template;
+extern const em_cli_command em_cli_cmd_info;
 
 #endif

@@ -7,6 +7,7 @@
 static const em_cli_command *const commands[] = {
     &em_cli_cmd_tokenize,
     &em_cli_cmd_chat_template,
+    &em_cli_cmd_info,
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
