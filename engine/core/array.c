@@ -152,6 +152,8 @@ static em_array *node_untracked(em_prim_id prim, em_dtype dtype, int ndim, const
         }
         *a->params = *params;
         a->params->ext = NULL;
+        if (params->obj && params->obj_retain)
+            params->obj_retain(params->obj);
         if (params->ext && params->ext_size) {
             a->params->ext = malloc(params->ext_size);
             if (!a->params->ext) {
@@ -211,6 +213,16 @@ int em__node_multi(em_prim_id prim, int n_out, const em_dtype *dtypes, const int
     return 0;
 }
 
+void em__params_free(em_params *p)
+{
+    if (!p)
+        return;
+    free(p->ext);
+    if (p->obj && p->obj_release)
+        p->obj_release(p->obj);
+    free(p);
+}
+
 /* ---- references ---- */
 
 em_array *em_retain(em_array *a)
@@ -262,10 +274,7 @@ void em_release(em_array *a)
         if (x->sibs)
             detach_sibling(x);
         free(x->inputs);
-        if (x->params) {
-            free(x->params->ext);
-            free(x->params);
-        }
+        em__params_free(x->params);
         em__buffer_release(x->buf);
         free(x->error);
         free(x);

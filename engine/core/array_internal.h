@@ -37,7 +37,15 @@ typedef struct em_params {
     double f[4];
     void *ext;
     size_t ext_size;
+    /* A refcounted object the node holds (a closure of custom_vjp, a compiled
+     * tape): retained when the params are copied, released with the node. */
+    void *obj;
+    void (*obj_retain)(void *obj);
+    void (*obj_release)(void *obj);
 } em_params;
+
+/* Frees a node's params (ext, obj) and the struct itself. */
+void em__params_free(em_params *p);
 
 /* ---- buffers ---- */
 typedef struct em_buffer {

@@ -79,11 +79,8 @@ static void detach(em_array *a)
     free(a->inputs);
     a->inputs = NULL;
     a->n_inputs = 0;
-    if (a->params) {
-        free(a->params->ext);
-        free(a->params);
-        a->params = NULL;
-    }
+    em__params_free(a->params);
+    a->params = NULL;
     a->prim = EM_P_NONE;
 }
 

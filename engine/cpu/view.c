@@ -170,8 +170,21 @@ static int slice_kernel(em_array *const *outs, int n_out, em_array *const *ins, 
     return 0;
 }
 
+/* custom_vjp and checkpoint nodes: output k is a view of input n_primals + k
+ * (the function's own output). */
+static int custom_kernel(em_array *const *outs, int n_out, em_array *const *ins, int n_in,
+                         const em_params *p)
+{
+    int n_p = (int)p->i[0];
+    for (int k = 0; k < n_out; k++)
+        em__set_view(outs[k], ins[n_p + k], ins[n_p + k]->offset, ins[n_p + k]->strides);
+    return 0;
+}
+
 __attribute__((constructor)) static void register_views(void)
 {
+    em__cpu_register(EM_P_CUSTOM_VJP, custom_kernel);
+    em__cpu_register(EM_P_CHECKPOINT, custom_kernel);
     em__cpu_register(EM_P_COPY, copy_kernel);
     em__cpu_register(EM_P_RESHAPE, reshape_kernel);
     em__cpu_register(EM_P_TRANSPOSE, transpose_kernel);
