@@ -4,4 +4,5 @@ set -eu
 here=$(dirname "$0")
 rm -rf "$2"
 /usr/bin/python3 "$here/st_files.py" fixtures "$2"
-exec "$1" "$2"
+"$1" "$2"
+/usr/bin/python3 "$here/st_files.py" verify "$2"

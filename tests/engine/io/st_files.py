@@ -164,11 +164,38 @@ def hostile():
     return cases
 
 
+def verify(d):
+    """Files the C test wrote with Ember, read by numpy and by the spec."""
+    a, c = np.load(os.path.join(d, "rt.npz")), np.load(os.path.join(d, "rt_c.npz"))
+    assert sorted(a.files) == sorted(c.files) and len(a.files) == 13, a.files
+    for k in a.files:
+        x, y = a[k], c[k]
+        assert x.dtype == y.dtype and x.shape == y.shape and x.tobytes() == y.tobytes(), k
+        if k not in ("bfloat16",):
+            assert x.dtype == np.dtype(k if k != "bool" else np.bool_), (k, x.dtype)
+    with open(os.path.join(d, "rt.safetensors"), "rb") as f:
+        raw = f.read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    assert n % 8 == 0
+    header = json.loads(raw[8:8 + n])
+    meta = header.pop("__metadata__")
+    assert meta == {"format": "pt", "ünï \"q\"": "valeur / \\ ok"}, meta
+    off = 0
+    for name, e in header.items():  # tensors in the order given, back to back
+        size = int(np.prod(e["shape"])) * {"BOOL": 1, "BF16": 2}.get(e["dtype"], np.dtype(DTYPES[e["dtype"]]).itemsize)
+        assert e["data_offsets"] == [off, off + size], (name, e)
+        off += size
+    assert 8 + n + off == len(raw)
+    print(f"verify: numpy read {len(a.files)} arrays from Ember's .npz files; rt.safetensors matches the spec")
+
+
 def main():
     what, d = sys.argv[1], sys.argv[2]
     os.makedirs(d, exist_ok=True)
     if what == "fixtures":
         fixtures(d)
+    elif what == "verify":
+        verify(d)
     else:
         for name, data in hostile():
             with open(os.path.join(d, name + ".safetensors"), "wb") as f:
