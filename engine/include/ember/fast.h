@@ -15,8 +15,9 @@ em_array *em_log_softmax(em_array *a, int axis);
 em_array *em_rms_norm(em_array *x, em_array *weight, double eps);
 em_array *em_layer_norm(em_array *x, em_array *weight, em_array *bias, double eps);
 /* x: (..., L, D); rotates the first `dims` features of each position
- * offset + l. traditional: pairs (2i, 2i+1), else halves (i, i + dims/2). freqs
- * (dims/2) replaces base^(-2i/dims) when not NULL. */
+ * offset + l by theta_i = (offset + l) * scale * base^(-2i/dims). traditional:
+ * pairs (2i, 2i+1), else halves (i, i + dims/2). freqs (dims/2), when not NULL,
+ * replaces base^(2i/dims): theta_i = (offset + l) * scale / freqs[i] (as MLX). */
 em_array *em_rope(em_array *x, int dims, bool traditional, double base, double scale,
                   int64_t offset, em_array *freqs);
 /* q: (B, Hq, Lq, D), k and v: (B, Hkv, Lk, D) with Hq a multiple of Hkv

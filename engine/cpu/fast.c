@@ -1,0 +1,481 @@
+/* Kernels of the fused primitives: softmax, log_softmax, rms_norm, layer_norm
+ * (over the last axis), rope and scaled dot-product attention. One pass per
+ * row, rows spread over the thread pool; half types are computed in float32,
+ * float64 in double. Inputs may be strided: rows are located per row (one
+ * division per dimension per row, none per element). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "loops.h"
+
+/* Element offset of row r (rows of the last axis) of a. */
+static int64_t row_offset(const em_array *a, int64_t r)
+{
+    int64_t off = 0;
+    for (int d = a->ndim - 2; d >= 0 && r; d--) {
+        int64_t n = a->shape[d];
+        off += (r % n) * a->strides[d];
+        r /= n;
+    }
+    return off;
+}
+
+static int64_t last_stride(const em_array *a) { return a->ndim ? a->strides[a->ndim - 1] : 1; }
+
+/* Row i/o in float (f16, bf16, f32) or double (f64). */
+static void load_f(const em_array *a, int64_t r, int64_t n, float *dst)
+{
+    int64_t s = last_stride(a);
+    const char *base = (const char *)em__data(a);
+    int64_t off = row_offset(a, r);
+    switch (a->dtype) {
+    case EM_FLOAT32: {
+        const float *p = (const float *)base + off;
+        if (s == 1)
+            memcpy(dst, p, n * sizeof(float));
+        else
+            for (int64_t i = 0; i < n; i++) dst[i] = p[i * s];
+        break;
+    }
+    case EM_FLOAT16: {
+        const uint16_t *p = (const uint16_t *)base + off;
+        for (int64_t i = 0; i < n; i++) dst[i] = em_f16_to_f32(p[i * s]);
+        break;
+    }
+    case EM_BFLOAT16: {
+        const uint16_t *p = (const uint16_t *)base + off;
+        for (int64_t i = 0; i < n; i++) dst[i] = em_bf16_to_f32(p[i * s]);
+        break;
+    }
+    default: break;
+    }
+}
+
+static void store_f(em_array *o, int64_t r, int64_t n, const float *src)
+{
+    char *base = (char *)em__data(o);
+    switch (o->dtype) {
+    case EM_FLOAT32: memcpy((float *)base + r * n, src, n * sizeof(float)); break;
+    case EM_FLOAT16: {
+        uint16_t *p = (uint16_t *)base + r * n;
+        for (int64_t i = 0; i < n; i++) p[i] = em_f32_to_f16(src[i]);
+        break;
+    }
+    case EM_BFLOAT16: {
+        uint16_t *p = (uint16_t *)base + r * n;
+        for (int64_t i = 0; i < n; i++) p[i] = em_f32_to_bf16(src[i]);
+        break;
+    }
+    default: break;
+    }
+}
+
+static void load_d(const em_array *a, int64_t r, int64_t n, double *dst)
+{
+    int64_t s = last_stride(a);
+    const double *p = (const double *)em__data(a) + row_offset(a, r);
+    for (int64_t i = 0; i < n; i++)
+        dst[i] = p[i * s];
+}
+
+/* ---- the row computations, for T = float and double ---- */
+#define ROW_FUNCS(T, SFX, EXP, LOG, SQRT)                                          \
+    static void softmax_row_##SFX(T *x, int64_t n, bool log_out)                   \
+    {                                                                              \
+        T m = -INFINITY;                                                           \
+        for (int64_t i = 0; i < n; i++)                                            \
+            m = x[i] > m ? x[i] : m;                                               \
+        if (m == -INFINITY)                                                        \
+            m = 0;                                                                 \
+        T s = 0;                                                                   \
+        if (log_out) {                                                             \
+            for (int64_t i = 0; i < n; i++)                                        \
+                s += EXP(x[i] - m);                                                \
+            T l = LOG(s);                                                          \
+            for (int64_t i = 0; i < n; i++)                                        \
+                x[i] = (x[i] - m) - l;                                             \
+        } else {                                                                   \
+            for (int64_t i = 0; i < n; i++) {                                      \
+                x[i] = EXP(x[i] - m);                                              \
+                s += x[i];                                                         \
+            }                                                                      \
+            T inv = (T)1 / s;                                                      \
+            for (int64_t i = 0; i < n; i++)                                        \
+                x[i] *= inv;                                                       \
+        }                                                                          \
+    }                                                                              \
+    static void rms_row_##SFX(T *x, int64_t n, const T *w, double eps)             \
+    {                                                                              \
+        T ss = 0;                                                                  \
+        for (int64_t i = 0; i < n; i++)                                            \
+            ss += x[i] * x[i];                                                     \
+        T k = (T)1 / SQRT(ss / (T)n + (T)eps);                                     \
+        if (w)                                                                     \
+            for (int64_t i = 0; i < n; i++)                                        \
+                x[i] = x[i] * k * w[i];                                            \
+        else                                                                       \
+            for (int64_t i = 0; i < n; i++)                                        \
+                x[i] *= k;                                                         \
+    }                                                                              \
+    static void ln_row_##SFX(T *x, int64_t n, const T *w, const T *b, double eps)  \
+    {                                                                              \
+        T s = 0;                                                                   \
+        for (int64_t i = 0; i < n; i++)                                            \
+            s += x[i];                                                             \
+        T mu = s / (T)n, v = 0;                                                    \
+        for (int64_t i = 0; i < n; i++) {                                          \
+            x[i] -= mu;                                                            \
+            v += x[i] * x[i];                                                      \
+        }                                                                          \
+        T k = (T)1 / SQRT(v / (T)n + (T)eps);                                      \
+        for (int64_t i = 0; i < n; i++)                                            \
+            x[i] = x[i] * k * (w ? w[i] : (T)1) + (b ? b[i] : (T)0);               \
+    }
+ROW_FUNCS(float, f, expf, logf, sqrtf)
+ROW_FUNCS(double, d, exp, log, sqrt)
+
+/* ---- softmax, log_softmax, rms_norm, layer_norm ---- */
+typedef struct {
+    em_prim_id prim;
+    em_array *out, *x;
+    int64_t n;
+    const void *w, *b; /* dense float or double copies of the weight and bias */
+    double eps;
+} rows_job;
+
+static void rows_range(void *ctx, int64_t begin, int64_t end)
+{
+    rows_job *j = ctx;
+    int64_t n = j->n;
+    if (j->x->dtype == EM_FLOAT64) {
+        for (int64_t r = begin; r < end; r++) {
+            double *x = (double *)em__data(j->out) + r * n;
+            load_d(j->x, r, n, x);
+            switch (j->prim) {
+            case EM_P_SOFTMAX: softmax_row_d(x, n, false); break;
+            case EM_P_LOG_SOFTMAX: softmax_row_d(x, n, true); break;
+            case EM_P_RMS_NORM: rms_row_d(x, n, j->w, j->eps); break;
+            default: ln_row_d(x, n, j->w, j->b, j->eps); break;
+            }
+        }
+        return;
+    }
+    bool direct = j->x->dtype == EM_FLOAT32;
+    float *tmp = direct ? NULL : malloc(n * sizeof *tmp);
+    if (!direct && !tmp)
+        return; /* cannot happen in practice; the output stays undefined */
+    for (int64_t r = begin; r < end; r++) {
+        float *x = direct ? (float *)em__data(j->out) + r * n : tmp;
+        load_f(j->x, r, n, x);
+        switch (j->prim) {
+        case EM_P_SOFTMAX: softmax_row_f(x, n, false); break;
+        case EM_P_LOG_SOFTMAX: softmax_row_f(x, n, true); break;
+        case EM_P_RMS_NORM: rms_row_f(x, n, j->w, j->eps); break;
+        default: ln_row_f(x, n, j->w, j->b, j->eps); break;
+        }
+        if (!direct)
+            store_f(j->out, r, n, x);
+    }
+    free(tmp);
+}
+
+/* A dense float (or double for f64) copy of a 1-d parameter. */
+static void *param_copy(const em_array *a, bool dbl)
+{
+    int64_t n = a->shape[0];
+    void *p = malloc((n ? n : 1) * (dbl ? sizeof(double) : sizeof(float)));
+    if (!p)
+        return NULL;
+    if (dbl)
+        load_d(a, 0, n, p);
+    else
+        load_f(a, 0, n, p);
+    return p;
+}
+
+static int rows_kernel(em_array *const *outs, int n_out, em_array *const *ins, int n_in,
+                       const em_params *p)
+{
+    em_array *out = outs[0], *x = ins[0];
+    if (em__alloc_output(out) < 0)
+        return -1;
+    rows_job j = {.prim = (em_prim_id)out->orig_prim, .out = out, .x = x,
+                  .n = x->ndim ? x->shape[x->ndim - 1] : 1, .eps = p ? p->f[0] : 0};
+    if (x->size == 0)
+        return 0;
+    bool dbl = x->dtype == EM_FLOAT64;
+    int k = 1;
+    void *w = NULL, *b = NULL;
+    if (p && p->i[0]) {
+        if (!(w = param_copy(ins[k++], dbl)))
+            return em__error("%s: out of memory", em_prims[j.prim].name);
+    }
+    if (p && p->i[1]) {
+        if (!(b = param_copy(ins[k++], dbl))) {
+            free(w);
+            return em__error("%s: out of memory", em_prims[j.prim].name);
+        }
+    }
+    j.w = w;
+    j.b = b;
+    int64_t rows = x->size / j.n;
+    em__parallel_for(rows, 1 + 16384 / (j.n + 1), rows_range, &j);
+    free(w);
+    free(b);
+    return 0;
+}
+
+/* ---- rope ---- */
+typedef struct {
+    em_array *out, *x;
+    int64_t n, L, half, dims;
+    bool traditional;
+    const double *cs; /* (L, half) cos then (L, half) sin */
+} rope_job;
+
+static void rope_range(void *ctx, int64_t begin, int64_t end)
+{
+    rope_job *j = ctx;
+    int64_t n = j->n, h = j->half;
+    bool dbl = j->x->dtype == EM_FLOAT64;
+    float *tmp = dbl ? NULL : malloc(n * sizeof *tmp);
+    double *tmpd = dbl ? malloc(n * sizeof *tmpd) : NULL;
+    if (!tmp && !tmpd)
+        return;
+    for (int64_t r = begin; r < end; r++) {
+        int64_t l = r % j->L;
+        const double *c = j->cs + l * h, *s = j->cs + (j->L + l) * h;
+        if (dbl) {
+            double *x = tmpd, *o = (double *)em__data(j->out) + r * n;
+            load_d(j->x, r, n, x);
+            memcpy(o, x, n * sizeof *x);
+            for (int64_t i = 0; i < h; i++) {
+                int64_t a = j->traditional ? 2 * i : i, b = j->traditional ? 2 * i + 1 : i + h;
+                double x1 = x[a], x2 = x[b];
+                o[a] = x1 * c[i] - x2 * s[i];
+                o[b] = x1 * s[i] + x2 * c[i];
+            }
+            continue;
+        }
+        float *x = tmp;
+        load_f(j->x, r, n, x);
+        if (j->traditional) {
+            for (int64_t i = 0; i < h; i++) {
+                float x1 = x[2 * i], x2 = x[2 * i + 1], ci = (float)c[i], si = (float)s[i];
+                x[2 * i] = x1 * ci - x2 * si;
+                x[2 * i + 1] = x1 * si + x2 * ci;
+            }
+        } else {
+            float *x1 = x, *x2 = x + h;
+            for (int64_t i = 0; i < h; i++) {
+                float a = x1[i], b = x2[i], ci = (float)c[i], si = (float)s[i];
+                x1[i] = a * ci - b * si;
+                x2[i] = a * si + b * ci;
+            }
+        }
+        store_f(j->out, r, n, x);
+    }
+    free(tmp);
+    free(tmpd);
+}
+
+/* params: i[0] dims, i[1] traditional, i[2] offset, i[3] has freqs; f[0] base, f[1] scale */
+static int rope_kernel(em_array *const *outs, int n_out, em_array *const *ins, int n_in,
+                       const em_params *p)
+{
+    em_array *out = outs[0], *x = ins[0];
+    if (em__alloc_output(out) < 0)
+        return -1;
+    if (x->size == 0)
+        return 0;
+    rope_job j = {.out = out, .x = x, .n = x->shape[x->ndim - 1], .L = x->shape[x->ndim - 2],
+                  .dims = p->i[0], .half = p->i[0] / 2, .traditional = p->i[1]};
+    double *cs = malloc((2 * j.L * j.half + 1) * sizeof *cs);
+    double *inv = malloc((j.half + 1) * sizeof *inv);
+    if (!cs || !inv) {
+        free(cs);
+        free(inv);
+        return em__error("rope: out of memory");
+    }
+    if (p->i[3]) {
+        em_array *f = ins[1];
+        const char *fd = em__data(f);
+        for (int64_t i = 0; i < j.half; i++) {
+            int64_t o = i * f->strides[0];
+            double v = f->dtype == EM_FLOAT64   ? ((const double *)fd)[o]
+                       : f->dtype == EM_FLOAT16 ? em_f16_to_f32(((const uint16_t *)fd)[o])
+                       : f->dtype == EM_BFLOAT16 ? em_bf16_to_f32(((const uint16_t *)fd)[o])
+                                                 : ((const float *)fd)[o];
+            inv[i] = 1.0 / v;
+        }
+    } else {
+        for (int64_t i = 0; i < j.half; i++)
+            inv[i] = exp(-(double)i * log(p->f[0]) / (double)j.half);
+    }
+    for (int64_t l = 0; l < j.L; l++) {
+        double pos = (double)(p->i[2] + l) * p->f[1];
+        for (int64_t i = 0; i < j.half; i++) {
+            double th = pos * inv[i];
+            cs[l * j.half + i] = cos(th);
+            cs[(j.L + l) * j.half + i] = sin(th);
+        }
+    }
+    free(inv);
+    j.cs = cs;
+    em__parallel_for(x->size / j.n, 1 + 16384 / (j.n + 1), rope_range, &j);
+    free(cs);
+    return 0;
+}
+
+/* ---- scaled dot-product attention ---- */
+/* A 4-d operand as float32 with element strides (a dense converted copy unless
+ * it is float32 with a unit last stride). */
+typedef struct {
+    const float *p;
+    int64_t s[4];
+    float *own;
+    size_t own_n;
+} f4;
+
+static int f4_get(f4 *v, const em_array *a)
+{
+    memset(v, 0, sizeof *v);
+    if (a->dtype == EM_FLOAT32 && a->strides[3] == 1) {
+        v->p = em__data(a);
+        memcpy(v->s, a->strides, sizeof v->s);
+        return 0;
+    }
+    int64_t D = a->shape[3], rows = a->size / (D ? D : 1);
+    v->own_n = (size_t)(a->size ? a->size : 1);
+    v->own = malloc(v->own_n * sizeof(float));
+    if (!v->own)
+        return -1;
+    for (int64_t r = 0; r < rows; r++) {
+        if (a->dtype == EM_FLOAT64) {
+            const double *src = (const double *)em__data(a) + row_offset(a, r);
+            for (int64_t i = 0; i < D; i++)
+                v->own[r * D + i] = (float)src[i * a->strides[3]];
+        } else {
+            load_f(a, r, D, v->own + r * D);
+        }
+    }
+    em__row_strides(4, a->shape, v->s);
+    v->p = v->own;
+    return 0;
+}
+
+typedef struct {
+    f4 q, k, v;
+    em_array *out, *mask;
+    int64_t B, Hq, Hkv, Lq, Lk, D, Dv;
+    float scale;
+    bool causal;
+} sdpa_job;
+
+static void sdpa_range(void *ctx, int64_t begin, int64_t end)
+{
+    sdpa_job *j = ctx;
+    int64_t Lk = j->Lk, D = j->D, Dv = j->Dv;
+    float *sc = malloc((Lk + 1) * sizeof *sc), *acc = malloc((Dv + 1) * sizeof *acc);
+    if (!sc || !acc) {
+        free(sc);
+        free(acc);
+        return;
+    }
+    int64_t group = j->Hq / j->Hkv;
+    for (int64_t r = begin; r < end; r++) {
+        int64_t i = r % j->Lq, h = (r / j->Lq) % j->Hq, b = r / (j->Lq * j->Hq), hk = h / group;
+        const float *q = j->q.p + b * j->q.s[0] + h * j->q.s[1] + i * j->q.s[2];
+        const float *kb = j->k.p + b * j->k.s[0] + hk * j->k.s[1];
+        const float *vb = j->v.p + b * j->v.s[0] + hk * j->v.s[1];
+        int64_t last = j->causal ? i + Lk - j->Lq : Lk - 1; /* last key seen */
+        if (last > Lk - 1)
+            last = Lk - 1;
+        float m = -INFINITY;
+        for (int64_t t = 0; t <= last; t++) {
+            const float *kr = kb + t * j->k.s[2];
+            float d = 0;
+            for (int64_t e = 0; e < D; e++)
+                d += q[e] * kr[e];
+            sc[t] = d * j->scale;
+        }
+        if (j->mask) {
+            const em_array *mk = j->mask;
+            int64_t mo = b * mk->strides[0] + h * mk->strides[1] + i * mk->strides[2];
+            int64_t ms = mk->strides[3];
+            if (mk->dtype == EM_BOOL) {
+                const uint8_t *mp = (const uint8_t *)em__data(mk) + mo;
+                for (int64_t t = 0; t <= last; t++)
+                    if (!mp[t * ms])
+                        sc[t] = -INFINITY;
+            } else {
+                const float *mp = (const float *)em__data(mk) + mo;
+                for (int64_t t = 0; t <= last; t++)
+                    sc[t] += mp[t * ms];
+            }
+        }
+        for (int64_t t = 0; t <= last; t++)
+            m = sc[t] > m ? sc[t] : m;
+        memset(acc, 0, Dv * sizeof *acc);
+        float s = 0;
+        if (m != -INFINITY) {
+            for (int64_t t = 0; t <= last; t++) {
+                float pr = expf(sc[t] - m);
+                s += pr;
+                const float *vr = vb + t * j->v.s[2];
+                for (int64_t e = 0; e < Dv; e++)
+                    acc[e] += pr * vr[e];
+            }
+            float inv = 1.0f / s;
+            for (int64_t e = 0; e < Dv; e++)
+                acc[e] *= inv;
+        }
+        store_f(j->out, r, Dv, acc);
+        if (j->out->dtype == EM_FLOAT64) {
+            double *o = (double *)em__data(j->out) + r * Dv;
+            for (int64_t e = 0; e < Dv; e++)
+                o[e] = acc[e];
+        }
+    }
+    free(sc);
+    free(acc);
+}
+
+/* inputs q, k, v[, mask broadcast to (B, Hq, Lq, Lk), float32 or bool];
+ * params f[0] scale, i[0] causal, i[1] has mask */
+static int sdpa_kernel(em_array *const *outs, int n_out, em_array *const *ins, int n_in,
+                       const em_params *p)
+{
+    em_array *out = outs[0];
+    if (em__alloc_output(out) < 0)
+        return -1;
+    if (out->size == 0)
+        return 0;
+    sdpa_job j = {.out = out, .mask = p->i[1] ? ins[3] : NULL, .B = ins[0]->shape[0],
+                  .Hq = ins[0]->shape[1], .Lq = ins[0]->shape[2], .D = ins[0]->shape[3],
+                  .Hkv = ins[1]->shape[1], .Lk = ins[1]->shape[2], .Dv = ins[2]->shape[3],
+                  .scale = (float)p->f[0], .causal = p->i[0]};
+    if (f4_get(&j.q, ins[0]) < 0 || f4_get(&j.k, ins[1]) < 0 || f4_get(&j.v, ins[2]) < 0) {
+        free(j.q.own);
+        free(j.k.own);
+        free(j.v.own);
+        return em__error("scaled_dot_product_attention: out of memory");
+    }
+    int64_t rows = j.B * j.Hq * j.Lq;
+    em__parallel_for(rows, 1 + 4096 / (j.Lk * (j.D + j.Dv) + 1), sdpa_range, &j);
+    free(j.q.own);
+    free(j.k.own);
+    free(j.v.own);
+    return 0;
+}
+
+__attribute__((constructor)) static void register_fast(void)
+{
+    em__cpu_register(EM_P_SOFTMAX, rows_kernel);
+    em__cpu_register(EM_P_LOG_SOFTMAX, rows_kernel);
+    em__cpu_register(EM_P_RMS_NORM, rows_kernel);
+    em__cpu_register(EM_P_LAYER_NORM, rows_kernel);
+    em__cpu_register(EM_P_ROPE, rope_kernel);
+    em__cpu_register(EM_P_SDPA, sdpa_kernel);
+}
