@@ -170,11 +170,49 @@ PROD_INT(EM_INT32, int32_t, int32_t)
 PROD_INT(EM_INT64, int64_t, int64_t)
 
 /* ---- max, min: the input's compute type; NaN wins for floats ---- */
+/* Float max/min rows: lanes of plain max (maxps) and lanes of NaN flags. */
+#define RED_ROW_FLOAT_EXT(NAME, E, ST, LD, CT, IDENT, LOPX, OPX)                           \
+    static void NAME##_row_##E(const void *x_, int64_t n, int64_t s, void *res_)            \
+    {                                                                                      \
+        const ST *x = x_;                                                                  \
+        CT *res = res_;                                                                    \
+        CT total = *res;                                                                   \
+        if (s == 1) {                                                                      \
+            CT acc[LANES];                                                                 \
+            int32_t nan[LANES];                                                            \
+            for (int k = 0; k < LANES; k++) {                                              \
+                acc[k] = (IDENT);                                                          \
+                nan[k] = 0;                                                                \
+            }                                                                              \
+            int64_t j = 0;                                                                 \
+            for (; j + LANES <= n; j += LANES)                                             \
+                for (int k = 0; k < LANES; k++) {                                          \
+                    CT v = LD(x + j + k);                                                  \
+                    acc[k] = LOPX(acc[k], v);                                              \
+                    nan[k] |= v != v;                                                      \
+                }                                                                          \
+            for (; j < n; j++) {                                                           \
+                CT v = LD(x + j);                                                          \
+                total = OPX(total, v);                                                     \
+            }                                                                              \
+            for (int k = 0; k < LANES; k++) {                                              \
+                total = OPX(total, acc[k]);                                                \
+                if (nan[k])                                                                \
+                    total = (CT)NAN;                                                       \
+            }                                                                              \
+        } else {                                                                           \
+            for (int64_t i = 0; i < n; i++) {                                              \
+                CT v = LD(x + i * s);                                                      \
+                total = OPX(total, v);                                                     \
+            }                                                                              \
+        }                                                                                  \
+        *res = total;                                                                      \
+    }
 #define MAXMIN_FLOAT(E, ST, LD, CT, OSTORE)                                                \
     RED_COMMON(max, E, ST, LD, CT, SAME, -INFINITY, FMAX, ST, CT, OSTORE)                  \
-    RED_ROW_LANES(max, E, ST, LD, CT, CT, SAME, -INFINITY, FMAX, FMAX)                     \
+    RED_ROW_FLOAT_EXT(max, E, ST, LD, CT, -INFINITY, IMAX, FMAX)                           \
     RED_COMMON(min, E, ST, LD, CT, SAME, INFINITY, FMIN, ST, CT, OSTORE)                   \
-    RED_ROW_LANES(min, E, ST, LD, CT, CT, SAME, INFINITY, FMIN, FMIN)
+    RED_ROW_FLOAT_EXT(min, E, ST, LD, CT, INFINITY, IMIN, FMIN)
 #define MAXMIN_INT(E, ST, LO, HI)                                                          \
     RED_COMMON(max, E, ST, EM_LD_PLAIN, ST, SAME, LO, IMAX, ST, ST, EM_ST_PLAIN)           \
     RED_ROW_LANES(max, E, ST, EM_LD_PLAIN, ST, ST, SAME, LO, IMAX, IMAX)                   \
