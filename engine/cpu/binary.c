@@ -248,6 +248,18 @@ SELECT_ROW(2, uint16_t)
 SELECT_ROW(4, uint32_t)
 SELECT_ROW(8, uint64_t)
 
+em_binary_row em__cpu_binary_row(em_prim_id prim, em_dtype in) { return rows[prim][in]; }
+
+em_ternary_row em__cpu_select_row(size_t elem_size)
+{
+    switch (elem_size) {
+    case 1: return select_1;
+    case 2: return select_2;
+    case 4: return select_4;
+    default: return select_8;
+    }
+}
+
 static int select_kernel(em_array *const *outs, int n_out, em_array *const *ins, int n_in,
                          const em_params *p)
 {

@@ -19,4 +19,10 @@ int em__run_binary(em_array *out, em_array *a, em_array *b, em_binary_row row, c
 int em__run_ternary(em_array *out, em_array *c, em_array *a, em_array *b, em_ternary_row row,
                     const em_params *p);
 
+/* The typed row functions themselves (NULL where the type has none), for
+ * compile's fused kernel. */
+em_unary_row em__cpu_unary_row(em_prim_id prim, em_dtype in, em_dtype out);
+em_binary_row em__cpu_binary_row(em_prim_id prim, em_dtype in);
+em_ternary_row em__cpu_select_row(size_t elem_size);
+
 #endif

@@ -39,13 +39,14 @@ static inline float em__ld_bf16(const uint16_t *p) { return em_bf16_to_f32(*p); 
 #define EM_FOR_ALL_DTYPES(X) EM_FOR_BOOL_DTYPE(X) EM_FOR_INT_DTYPES(X) EM_FOR_FLOAT_DTYPES(X)
 
 /* Walks the row-major index space of `shape` in rows of the last dimension,
- * giving each row's element offsets in up to 4 strided operands. Dimensions
+ * giving each row's element offsets in up to EM_ND_ITER_MAX_OPS strided operands. Dimensions
  * that are contiguous in every operand are merged first, so most walks are
  * one long row. */
+#define EM_ND_ITER_MAX_OPS 10
 typedef struct em_nd_iter {
     int ndim;                 /* after merging; the last is the row */
     int64_t shape[EM_MAX_DIMS];
-    int64_t strides[4][EM_MAX_DIMS];
+    int64_t strides[EM_ND_ITER_MAX_OPS][EM_MAX_DIMS];
     int n_ops;
 } em_nd_iter;
 

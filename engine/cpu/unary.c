@@ -340,6 +340,13 @@ static const row_table casts[EM_DTYPE_COUNT] = {
     [EM_FLOAT64] = CAST_ENTRIES(EM_FLOAT64),
 };
 
+em_unary_row em__cpu_unary_row(em_prim_id prim, em_dtype in, em_dtype out)
+{
+    if (prim == EM_P_ASTYPE || prim == EM_P_STOP_GRADIENT)
+        return casts[in][out];
+    return rows[prim][in];
+}
+
 static int unary_kernel(em_array *const *outs, int n_out, em_array *const *ins, int n_in,
                         const em_params *p)
 {

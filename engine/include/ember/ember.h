@@ -10,5 +10,7 @@
 #include "ember/fast.h"
 #include "ember/cpu.h"
 #include "ember/io.h"
+#include "ember/transforms.h"
+#include "ember/graph.h"
 
 #endif
