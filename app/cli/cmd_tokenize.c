@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "commands.h"
 #include "ember/error.h"
@@ -16,7 +17,69 @@ static void tokenize_usage(FILE *f)
                "Reads standard input line by line. Without --decode each line (without its\n"
                "newline) is encoded and its ids printed space-separated on one line; with\n"
                "--decode each line of space-separated ids is decoded to one line of text.\n"
-               "PATH is a tokenizer.json or a folder holding one.\n");
+               "PATH is a tokenizer.json or a folder holding one.\n\n"
+               "--benchmark: read all of standard input, then print the time to load PATH\n"
+               "and to encode every line (one thread), instead of the ids.\n");
+}
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* Times loading and encoding, with the input already in memory. */
+static int benchmark(const char *path, bool special)
+{
+    size_t n = 0, cap = 0, k;
+    char *all = NULL, chunk[1 << 16];
+    while ((k = fread(chunk, 1, sizeof chunk, stdin)) > 0) {
+        if (n + k > cap) {
+            cap = (n + k) * 2;
+            char *q = realloc(all, cap);
+            if (!q) {
+                free(all);
+                fprintf(stderr, "ember-cli tokenize: out of memory\n");
+                return 1;
+            }
+            all = q;
+        }
+        memcpy(all + n, chunk, k);
+        n += k;
+    }
+    double t0 = now();
+    em_tokenizer *tok = em_tokenizer_load(path);
+    double t1 = now();
+    if (!tok) {
+        free(all);
+        fprintf(stderr, "ember-cli tokenize: %s\n", em_error_message());
+        return 1;
+    }
+    size_t lines = 0, ids_total = 0, bytes = 0;
+    int status = 0;
+    for (size_t i = 0; i < n;) {
+        char *nl = memchr(all + i, '\n', n - i);
+        size_t len = nl ? (size_t)(nl - (all + i)) : n - i;
+        int32_t *ids;
+        size_t m;
+        if (em_tokenizer_encode(tok, all + i, len, special, &ids, &m)) {
+            fprintf(stderr, "ember-cli tokenize: %s\n", em_error_message());
+            status = 1;
+            break;
+        }
+        free(ids);
+        ids_total += m;
+        bytes += len;
+        lines++;
+        i += len + 1;
+    }
+    double t2 = now();
+    printf("load_s=%.4f lines=%zu bytes=%zu ids=%zu encode_s=%.4f MBps=%.2f\n", t1 - t0, lines, bytes,
+           ids_total, t2 - t1, (double)bytes / 1e6 / (t2 - t1));
+    em_tokenizer_free(tok);
+    free(all);
+    return status;
 }
 
 static int decode_line(const em_tokenizer *tok, char *line, size_t lineno, bool skip, FILE *out)
@@ -67,9 +130,11 @@ static int decode_line(const em_tokenizer *tok, char *line, size_t lineno, bool 
 static int run_tokenize(int argc, char **argv)
 {
     const char *path = NULL;
-    bool special = false, decode = false, skip = false;
+    bool special = false, decode = false, skip = false, bench = false;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--tokenizer") && i + 1 < argc)
+        if (!strcmp(argv[i], "--benchmark"))
+            bench = true;
+        else if (!strcmp(argv[i], "--tokenizer") && i + 1 < argc)
             path = argv[++i];
         else if (!strncmp(argv[i], "--tokenizer=", 12))
             path = argv[i] + 12;
@@ -93,6 +158,8 @@ static int run_tokenize(int argc, char **argv)
         tokenize_usage(stderr);
         return 2;
     }
+    if (bench)
+        return benchmark(path, special);
     em_tokenizer *tok = em_tokenizer_load(path);
     if (!tok) {
         fprintf(stderr, "ember-cli tokenize: %s\n", em_error_message());

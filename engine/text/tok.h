@@ -37,7 +37,7 @@ void tk_ids_free(tk_ids *a);
 
 /* ---- string -> int32 map; keys are copied into an arena ---- */
 typedef struct {
-    uint32_t *slot; /* entry index + 1, 0 = empty */
+    uint64_t *slot; /* hash << 32 | entry index + 1; 0 = empty */
     size_t mask;
     struct tk_sm_entry { uint32_t off, len; int32_t val; uint32_t hash; } *e;
     size_t n, cap;
@@ -48,6 +48,8 @@ uint32_t tk_hash(const void *p, size_t n);
 int tk_strmap_put(tk_strmap *m, const char *k, size_t n, int32_t val);
 /* Returns the value or -1. */
 int32_t tk_strmap_get(const tk_strmap *m, const char *k, size_t n);
+/* Room for N keys of KEY_BYTES in all, so loading does not rehash. */
+int tk_strmap_reserve(tk_strmap *m, size_t n, size_t key_bytes);
 const char *tk_strmap_key(const tk_strmap *m, size_t i, size_t *len);
 void tk_strmap_free(tk_strmap *m);
 

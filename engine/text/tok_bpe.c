@@ -18,8 +18,8 @@ typedef struct {
     int32_t pos, new_id;
 } cand;
 
-static int merge_one(const tk_load *L, tk_model *m, size_t rank, const char *a, size_t an,
-                     const char *b, size_t bn, tk_buf *tmp)
+static int merge_one(const tk_load *L, const tk_model *m, size_t rank, const char *a, size_t an,
+                     const char *b, size_t bn, tk_buf *tmp, uint64_t *key, uint64_t *val)
 {
     int32_t ia = tk_strmap_get(&m->vocab, a, an), ib = tk_strmap_get(&m->vocab, b, bn);
     if (ia < 0 || ib < 0)
@@ -36,8 +36,61 @@ static int merge_one(const tk_load *L, tk_model *m, size_t rank, const char *a, 
     if (in < 0)
         return em__error("%s: model.merges[%zu]: merged token '%.*s' is not in the vocabulary",
                          L->src, rank, (int)tmp->n, tmp->p);
-    return tk_u64map_put(&m->merges, (uint64_t)(uint32_t)ia << 32 | (uint32_t)ib,
-                         (uint64_t)rank << 32 | (uint32_t)in);
+    *key = (uint64_t)(uint32_t)ia << 32 | (uint32_t)ib;
+    *val = (uint64_t)rank << 32 | (uint32_t)in;
+    return 0;
+}
+
+/* One slice of the merges list, resolved to ids: loading splits the list
+ * between two threads (the vocabulary is only read). */
+typedef struct {
+    const tk_load *L;
+    const tk_model *m;
+    json_object *merges;
+    size_t lo, hi;
+    uint64_t *key, *val;
+    int rc;
+    char err[512];
+} merge_job;
+
+static int merge_entry(merge_job *j, size_t i, tk_buf *tmp)
+{
+    const tk_load *L = j->L;
+    json_object *e = json_object_array_get_idx(j->merges, i);
+    if (e && json_object_is_type(e, json_type_string)) {
+        const char *s = json_object_get_string(e);
+        size_t len = (size_t)json_object_get_string_len(e);
+        const char *sp = memchr(s, ' ', len);
+        if (!sp || memchr(sp + 1, ' ', len - (size_t)(sp + 1 - s)))
+            return em__error("%s: model.merges[%zu] = '%s' is not two tokens split by a space", L->src,
+                             i, s);
+        return merge_one(L, j->m, i, s, (size_t)(sp - s), sp + 1, len - (size_t)(sp + 1 - s), tmp,
+                         &j->key[i], &j->val[i]);
+    }
+    if (e && json_object_is_type(e, json_type_array) && json_object_array_length(e) == 2 &&
+        json_object_is_type(json_object_array_get_idx(e, 0), json_type_string) &&
+        json_object_is_type(json_object_array_get_idx(e, 1), json_type_string)) {
+        json_object *a = json_object_array_get_idx(e, 0), *b = json_object_array_get_idx(e, 1);
+        return merge_one(L, j->m, i, json_object_get_string(a), (size_t)json_object_get_string_len(a),
+                         json_object_get_string(b), (size_t)json_object_get_string_len(b), tmp,
+                         &j->key[i], &j->val[i]);
+    }
+    return em__error("%s: model.merges[%zu] must be \"a b\" or [\"a\", \"b\"], not %s", L->src, i,
+                     e ? json_object_to_json_string(e) : "null");
+}
+
+static void *merge_slice(void *arg)
+{
+    merge_job *j = arg;
+    tk_buf tmp = {0};
+    for (size_t i = j->lo; i < j->hi && !j->rc; i++)
+        if (merge_entry(j, i, &tmp)) {
+            j->rc = -1;
+            /* the message is in this thread's slot: carry it back */
+            snprintf(j->err, sizeof j->err, "%s", em_error_message());
+        }
+    tk_buf_free(&tmp);
+    return NULL;
 }
 
 int tk_bpe_load(const tk_load *L, tk_model *m, json_object *o)
@@ -73,30 +126,30 @@ int tk_bpe_load(const tk_load *L, tk_model *m, json_object *o)
     size_t n = merges ? json_object_array_length(merges) : 0;
     if (tk_u64map_init(&m->merges, n + 1))
         return -1;
-    tk_buf tmp = {0};
-    int rc = 0;
-    for (size_t i = 0; i < n && !rc; i++) {
-        json_object *e = json_object_array_get_idx(merges, i);
-        if (e && json_object_is_type(e, json_type_string)) {
-            const char *s = json_object_get_string(e);
-            size_t len = (size_t)json_object_get_string_len(e);
-            const char *sp = memchr(s, ' ', len);
-            if (!sp || memchr(sp + 1, ' ', len - (size_t)(sp + 1 - s)))
-                rc = em__error("%s: model.merges[%zu] = '%s' is not two tokens split by a space",
-                               L->src, i, s);
-            else
-                rc = merge_one(L, m, i, s, (size_t)(sp - s), sp + 1, len - (size_t)(sp + 1 - s), &tmp);
-        } else if (e && json_object_is_type(e, json_type_array) && json_object_array_length(e) == 2 &&
-                   json_object_is_type(json_object_array_get_idx(e, 0), json_type_string) &&
-                   json_object_is_type(json_object_array_get_idx(e, 1), json_type_string)) {
-            json_object *a = json_object_array_get_idx(e, 0), *b = json_object_array_get_idx(e, 1);
-            rc = merge_one(L, m, i, json_object_get_string(a), (size_t)json_object_get_string_len(a),
-                           json_object_get_string(b), (size_t)json_object_get_string_len(b), &tmp);
-        } else
-            rc = em__error("%s: model.merges[%zu] must be \"a b\" or [\"a\", \"b\"], not %s", L->src,
-                           i, e ? json_object_to_json_string(e) : "null");
+    uint64_t *key = malloc((n ? n : 1) * sizeof *key), *val = malloc((n ? n : 1) * sizeof *val);
+    if (!key || !val) {
+        free(key);
+        free(val);
+        return em__error("tokenizer: out of memory");
     }
-    tk_buf_free(&tmp);
+    merge_job jobs[2] = {{L, m, merges, 0, n / 2, key, val, 0, ""},
+                         {L, m, merges, n / 2, n, key, val, 0, ""}};
+    pthread_t th;
+    bool threaded = n >= 20000 && pthread_create(&th, NULL, merge_slice, &jobs[1]) == 0;
+    merge_slice(&jobs[0]);
+    if (threaded)
+        pthread_join(th, NULL);
+    else
+        merge_slice(&jobs[1]);
+    int rc = 0;
+    for (int k = 0; k < 2 && !rc; k++)
+        if (jobs[k].rc)
+            rc = em__error("%s", jobs[k].err);
+    /* in order: a pair listed twice keeps its last rank, as a HashMap insert does */
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = tk_u64map_put(&m->merges, key[i], val[i]);
+    free(key);
+    free(val);
     return rc;
 }
 

@@ -13,6 +13,9 @@ int tk_vocab_object(const tk_load *L, tk_model *m, json_object *v)
     if (!v || !json_object_is_type(v, json_type_object))
         return em__error("%s: model.vocab must be an object of token: id, not %s", L->src,
                          tk_json_type_name(v));
+    size_t count = (size_t)json_object_object_length(v);
+    if (tk_strmap_reserve(&m->vocab, count, count * 8))
+        return -1;
     json_object_object_foreach(v, key, val)
     {
         if (!val || !json_object_is_type(val, json_type_int))

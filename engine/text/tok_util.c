@@ -132,17 +132,18 @@ uint32_t tk_hash(const void *p, size_t n)
     return (uint32_t)h;
 }
 
-static int sm_grow(tk_strmap *m)
+/* Slots hold (hash << 32 | entry + 1): a probe rejects most keys without
+ * touching the entry or its text, which matters when loading 10^5 tokens. */
+static int sm_rehash(tk_strmap *m, size_t nslots)
 {
-    size_t nslots = m->mask ? (m->mask + 1) * 2 : 64;
-    uint32_t *slot = calloc(nslots, sizeof *slot);
+    uint64_t *slot = calloc(nslots, sizeof *slot);
     if (!slot)
         return em__error("tokenizer: out of memory");
     for (size_t i = 0; i < m->n; i++) {
         size_t j = m->e[i].hash & (nslots - 1);
         while (slot[j])
             j = (j + 1) & (nslots - 1);
-        slot[j] = (uint32_t)(i + 1);
+        slot[j] = (uint64_t)m->e[i].hash << 32 | (uint32_t)(i + 1);
     }
     free(m->slot);
     m->slot = slot;
@@ -150,16 +151,35 @@ static int sm_grow(tk_strmap *m)
     return 0;
 }
 
+int tk_strmap_reserve(tk_strmap *m, size_t n, size_t key_bytes)
+{
+    size_t nslots = 64;
+    while (nslots < 2 * n)
+        nslots *= 2;
+    if (nslots > m->mask + 1 && sm_rehash(m, nslots))
+        return -1;
+    if (n > m->cap) {
+        struct tk_sm_entry *e = realloc(m->e, n * sizeof *e);
+        if (!e)
+            return em__error("tokenizer: out of memory");
+        m->e = e;
+        m->cap = n;
+    }
+    return tk_buf_reserve(&m->keys, key_bytes);
+}
+
 static size_t sm_find(const tk_strmap *m, const char *k, size_t n, uint32_t h)
 {
     size_t j = h & m->mask;
     for (;;) {
-        uint32_t s = m->slot[j];
+        uint64_t s = m->slot[j];
         if (!s)
             return j;
-        const struct tk_sm_entry *e = &m->e[s - 1];
-        if (e->hash == h && e->len == n && !memcmp(m->keys.p + e->off, k, n))
-            return j;
+        if ((uint32_t)(s >> 32) == h) {
+            const struct tk_sm_entry *e = &m->e[(uint32_t)s - 1];
+            if (e->len == n && !memcmp(m->keys.p + e->off, k, n))
+                return j;
+        }
         j = (j + 1) & m->mask;
     }
 }
@@ -168,12 +188,12 @@ int tk_strmap_put(tk_strmap *m, const char *k, size_t n, int32_t val)
 {
     if (n > UINT32_MAX / 2 || m->keys.n + n > UINT32_MAX)
         return em__error("tokenizer: vocabulary too large");
-    if ((m->n + 1) * 2 > m->mask + 1 && sm_grow(m))
+    if ((m->n + 1) * 2 > m->mask + 1 && sm_rehash(m, m->mask ? (m->mask + 1) * 2 : 64))
         return -1;
     uint32_t h = tk_hash(k, n);
     size_t j = sm_find(m, k, n, h);
     if (m->slot[j]) {
-        m->e[m->slot[j] - 1].val = val;
+        m->e[(uint32_t)m->slot[j] - 1].val = val;
         return 0;
     }
     if (m->n == m->cap) {
@@ -188,7 +208,7 @@ int tk_strmap_put(tk_strmap *m, const char *k, size_t n, int32_t val)
     if (tk_buf_add(&m->keys, k, n))
         return -1;
     m->e[m->n] = (struct tk_sm_entry){off, (uint32_t)n, val, h};
-    m->slot[j] = (uint32_t)(++m->n);
+    m->slot[j] = (uint64_t)h << 32 | (uint32_t)(++m->n);
     return 0;
 }
 
@@ -197,7 +217,7 @@ int32_t tk_strmap_get(const tk_strmap *m, const char *k, size_t n)
     if (!m->n)
         return -1;
     size_t j = sm_find(m, k, n, tk_hash(k, n));
-    return m->slot[j] ? m->e[m->slot[j] - 1].val : -1;
+    return m->slot[j] ? m->e[(uint32_t)m->slot[j] - 1].val : -1;
 }
 
 const char *tk_strmap_key(const tk_strmap *m, size_t i, size_t *len)
