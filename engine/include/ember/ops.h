@@ -141,7 +141,8 @@ em_array *em_topk(em_array *a, int k, int axis);
 
 /* ---- indexing ---- */
 /* Elements at `indices` along axis (EM_AXIS_ALL: of the flattened array).
- * Negative indices count from the end. */
+ * Negative indices count from the end; an index still outside the axis is an
+ * error when the result is evaluated (as for every indexing op below). */
 em_array *em_take(em_array *a, em_array *indices, int axis);
 em_array *em_take_along_axis(em_array *a, em_array *indices, int axis);
 em_array *em_put_along_axis(em_array *a, em_array *indices, em_array *values, int axis);
