@@ -514,7 +514,7 @@ static int parse_body(toks *T, jnode ***v, size_t *n, const char *e1, const char
 {
     for (;;) {
         if (T->pos >= T->n)
-            return em__error("chat template: missing {%% %s %%}", e1);
+            return em__error("chat template: missing {%% %s %%}", e3 ? e3 : e2 ? e2 : e1);
         if (is_stmt(T, e1) || (e2 && is_stmt(T, e2)) || (e3 && is_stmt(T, e3)))
             return 0;
         if (add_to(v, n, parse_any(T)))

@@ -205,7 +205,8 @@ int tk_strmap_put(tk_strmap *m, const char *k, size_t n, int32_t val)
         m->cap = cap;
     }
     uint32_t off = (uint32_t)m->keys.n;
-    if (tk_buf_add(&m->keys, k, n))
+    /* NUL after each key: id_to_token hands them out as C strings */
+    if (tk_buf_add(&m->keys, k, n) || tk_buf_addc(&m->keys, '\0'))
         return -1;
     m->e[m->n] = (struct tk_sm_entry){off, (uint32_t)n, val, h};
     m->slot[j] = (uint64_t)h << 32 | (uint32_t)(++m->n);
