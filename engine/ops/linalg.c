@@ -574,14 +574,16 @@ em_array *em_norm_p(em_array *a, double p, const int *axes, int n_axes, bool kee
     int n = em__norm_axes("norm", axes, n_axes, a->ndim, ax);
     if (n < 0)
         return NULL;
-    if (isinf(p) || isnan(p)) {
-        em__error("norm: p = %g is not supported (finite p only)", p);
+    if (isnan(p)) {
+        em__error("norm: p is NaN");
         return NULL;
     }
     em_dtype ft = em__float_type((em_dtype)a->dtype);
     em_scope *s = em_scope_begin();
     em_array *x = em_astype(a, ft), *r;
-    if (p == 0) {
+    if (isinf(p)) {
+        r = p > 0 ? em_max(em_abs(x), ax, n, keepdims) : em_min(em_abs(x), ax, n, keepdims);
+    } else if (p == 0) {
         r = em__lin_sum(em_astype(em_not_equal(x, em_scalar_f(0)), ft), ax, n, keepdims);
     } else if (p == 1) {
         r = em__lin_sum(em_abs(x), ax, n, keepdims);

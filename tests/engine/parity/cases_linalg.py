@@ -221,9 +221,9 @@ def norm_cases(w):
     w.case("norm_f64", "norm", [x64], np.linalg.norm(x64), rtol=1e-12, atol=1e-12)
     xi = rnd(4, 6, dt="int32")
     w.case("norm_int32", "norm", [xi], np.linalg.norm(xi).astype(np.float32), rtol=1e-6, atol=1e-6)
-    for p in [1, 3, 0.5, 0]:
+    for p in [1, 3, 0.5, 0, np.inf, -np.inf]:
         ref = np.linalg.norm(x, ord=p, axis=1).astype(np.float32)
-        w.case(f"norm_p_{p}", "norm_p", [x], ref, rtol=1e-5, atol=1e-5, p=p, axes=[1])
+        w.case(f"norm_p_{p}".replace("-inf", "minf"), "norm_p", [x], ref, rtol=1e-5, atol=1e-5, p=p, axes=[1])
     w.error("norm_fro_1axis", "norm", [x], ord="fro", axes=[0])
 
 
