@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "array_internal.h"
+#include "vulkan/backend.h" /* vulkan: em__gpu_init, the lazy start of the GPU backend */
 
 em_backend em_cpu_backend = {.name = "cpu", .device = EM_CPU};
 
@@ -93,6 +94,10 @@ static void fail(em_array *a, const char *msg)
 
 static em_kernel_fn find_kernel(const em_array *a)
 {
+    /* vulkan: the first node on a gpu stream starts the GPU backend (once;
+     * without a device em_gpu_backend stays NULL and the CPU runs it) */
+    if (a->stream.device.type == EM_GPU && !em_gpu_backend)
+        em__gpu_init();
     if (a->stream.device.type == EM_GPU && em_gpu_backend && em_gpu_backend->kernels[a->prim])
         return em_gpu_backend->kernels[a->prim];
     return em_cpu_backend.kernels[a->prim];
@@ -144,6 +149,15 @@ static void run_node(em_array *a)
                      a->stream.device.type == EM_GPU ? "gpu" : "cpu");
             rc = -1;
         } else {
+            /* vulkan: a CPU kernel reads GPU buffers in place (host-visible
+             * memory), so wait for the GPU's pending writes first */
+            if (em_gpu_backend && em_gpu_backend->synchronize &&
+                k != em_gpu_backend->kernels[a->prim])
+                for (int i = 0; i < a->n_inputs; i++)
+                    if (a->inputs[i]->buf && a->inputs[i]->buf->device == EM_GPU) {
+                        em_gpu_backend->synchronize();
+                        break;
+                    }
             rc = k(outs, n_out, a->inputs, a->n_inputs, a->params);
             if (rc < 0)
                 snprintf(msg, sizeof msg, "%s", em_error_message());

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "array_internal.h"
+#include "vulkan/backend.h" /* vulkan: em__gpu_init */
 
 em_backend *em_gpu_backend;
 
@@ -18,6 +19,9 @@ em_device em_gpu(void) { return (em_device){EM_GPU, 0}; }
 
 bool em_device_available(em_device d)
 {
+    /* vulkan: asking about the gpu starts the GPU backend (once) */
+    if (d.type == EM_GPU && !em_gpu_backend)
+        em__gpu_init();
     return d.type == EM_CPU || (d.type == EM_GPU && em_gpu_backend != NULL);
 }
 
