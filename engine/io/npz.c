@@ -168,7 +168,11 @@ static int load_entries(em_npz *z, const char *path, const unsigned char *buf, s
         unsigned char *tmp = NULL;
         int rc = 0;
         if (method == 8) {
-            if (usize > ((uint64_t)1 << 46) || !(tmp = malloc(usize ? usize : 1))) {
+            /* deflate expands at most ~1032:1: refuse sizes no stream could reach */
+            if (usize / 1032 > csize + 1) {
+                rc = em__error("%s: uncompressed size %" PRIu64 " is impossible for %" PRIu64
+                               " compressed bytes", label, usize, csize);
+            } else if (!(tmp = malloc(usize ? usize : 1))) {
                 rc = em__error("%s: cannot allocate %" PRIu64 " bytes", label, usize);
             } else {
                 z_stream zs = {0};

@@ -46,6 +46,11 @@ typedef struct st_entry {
     uint64_t begin, end;
 } st_entry;
 
+typedef struct name_idx {
+    const char *name;
+    int idx;
+} name_idx;
+
 struct em_safetensors {
     char *path;
     st_map *map;          /* NULL when opened header-only */
@@ -53,6 +58,7 @@ struct em_safetensors {
     uint64_t file_size;
     int n;
     st_entry *e;
+    name_idx *by_name; /* sorted by name, for em_safetensors_find */
     int n_meta;
     char **meta_k, **meta_v;
 };
@@ -79,6 +85,7 @@ static void st_free(em_safetensors *st)
     for (int i = 0; i < st->n; i++)
         free(st->e[i].name);
     free(st->e);
+    free(st->by_name);
     for (int i = 0; i < st->n_meta; i++) {
         free(st->meta_k[i]);
         free(st->meta_v[i]);
@@ -175,6 +182,11 @@ static int entry_cmp(const void *a, const void *b)
     if (x->end != y->end)
         return x->end < y->end ? -1 : 1;
     return x->order - y->order;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(((const name_idx *)a)->name, ((const name_idx *)b)->name);
 }
 
 static int parse_entry(em_safetensors *st, const char *name, json_object *v, st_entry *e)
@@ -327,6 +339,14 @@ static int parse_header(em_safetensors *st, const char *h, size_t hlen)
             rc = em__error("%s: tensors '%s' and '%s' overlap in the file", P, st->e[i - 1].name, st->e[i].name);
             goto out;
         }
+    st->by_name = malloc(sizeof *st->by_name * (st->n ? st->n : 1));
+    if (!st->by_name) {
+        rc = em__error("out of memory");
+        goto out;
+    }
+    for (int i = 0; i < st->n; i++)
+        st->by_name[i] = (name_idx){st->e[i].name, i};
+    qsort(st->by_name, st->n, sizeof *st->by_name, name_cmp);
 out:
     json_object_put(root);
     return rc;
@@ -459,10 +479,11 @@ int em_safetensors_find(const em_safetensors *st, const char *name)
 {
     if (!st || !name)
         return -1;
-    for (int i = 0; i < st->n; i++)
-        if (!strcmp(st->e[i].name, name))
-            return i;
-    return -1;
+    if (!st->by_name)
+        return -1;
+    name_idx key = {name, 0};
+    const name_idx *r = bsearch(&key, st->by_name, st->n, sizeof key, name_cmp);
+    return r ? r->idx : -1;
 }
 
 const char *em_safetensors_name(const em_safetensors *st, int i)

@@ -278,6 +278,7 @@ static unsigned char *slurp(const char *p, size_t *len)
 
 static void spit(const char *p, const unsigned char *b, size_t len)
 {
+    unlink(p); /* ext4 flushes a file truncated by fopen "wb" on close: slow */
     FILE *f = fopen(p, "wb");
     if (f) {
         if (len)
