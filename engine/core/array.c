@@ -16,6 +16,7 @@ const em_prim_info em_prims[EM_P_COUNT] = {
 };
 
 static _Thread_local const char *current_module;
+static atomic_uint_fast64_t next_seq;
 
 void em__row_strides(int ndim, const int64_t *shape, int64_t *strides)
 {
@@ -113,6 +114,7 @@ em_array *em__alloc_array(em_dtype dtype, int ndim, const int64_t *shape)
     em__row_strides(ndim, a->shape, a->strides);
     a->stream = em_current_stream();
     a->module = current_module;
+    a->seq = atomic_fetch_add_explicit(&next_seq, 1, memory_order_relaxed);
     return a;
 }
 

@@ -93,6 +93,7 @@ struct em_array {
     const char *module;           /* interned, never freed */
     char *error;                  /* why evaluation failed */
     uint32_t mark;                /* graph walks */
+    uint64_t seq;                 /* creation order: the evaluator's schedule */
     uint16_t orig_prim;           /* prim that made it (kept after evaluation) */
 };
 

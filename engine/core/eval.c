@@ -37,6 +37,18 @@ static int vec_push(vec *v, em_array *a)
     return 0;
 }
 
+static int by_seq(const void *a, const void *b)
+{
+    uint64_t x = (*(em_array *const *)a)->seq, y = (*(em_array *const *)b)->seq;
+    return x < y ? -1 : x > y;
+}
+
+/* The pending nodes behind roots, in the order they were made: a valid
+ * topological order (inputs are made before their users) that runs code the
+ * way it was written, as an eager framework would. Unlike a depth-first order
+ * it finishes each layer's backward step, weight gradient included, before
+ * starting the next, so a backward pass holds one layer's temporaries at a
+ * time (and checkpointing saves what it should). */
 static int topo_order(em_array *const *roots, int n, vec *order)
 {
     uint32_t gen = atomic_fetch_add(&walk_generation, 1) + 1;
@@ -70,6 +82,8 @@ static int topo_order(em_array *const *roots, int n, vec *order)
     }
     free(stack.v);
     free(idx.v);
+    if (rc == 0 && order->n > 1)
+        qsort(order->v, order->n, sizeof *order->v, by_seq);
     return rc;
 }
 

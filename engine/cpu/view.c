@@ -181,8 +181,16 @@ static int custom_kernel(em_array *const *outs, int n_out, em_array *const *ins,
     return 0;
 }
 
+static int depends_kernel(em_array *const *outs, int n_out, em_array *const *ins, int n_in,
+                          const em_params *p)
+{
+    em__set_view(outs[0], ins[0], ins[0]->offset, ins[0]->strides);
+    return 0;
+}
+
 __attribute__((constructor)) static void register_views(void)
 {
+    em__cpu_register(EM_P_DEPENDS, depends_kernel);
     em__cpu_register(EM_P_CUSTOM_VJP, custom_kernel);
     em__cpu_register(EM_P_CHECKPOINT, custom_kernel);
     em__cpu_register(EM_P_COPY, copy_kernel);

@@ -200,7 +200,18 @@ static tape *trace(em_compiled *c, em_array *const *in, int n_in)
         bool dep = false;
         for (int j = 0; j < a->n_inputs && !dep; j++)
             dep = em__ptrmap_has(&deps, a->inputs[j]);
-        if (!dep || a->prim == EM_P_NONE) {
+        /* a broadcast scalar stays an entry: under shapeless reuse it takes
+         * the new shape */
+        bool scalar_bcast = a->prim == EM_P_BROADCAST && a->n_inputs == 1 && a->inputs[0]->size == 1;
+        if (scalar_bcast && !em__ptrmap_has(&refs, a->inputs[0])) {
+            t->consts[t->n_consts] = em_retain(a->inputs[0]);
+            em__ptrmap_put(&refs, a->inputs[0], PACK(((ref){REF_CONST, 0, t->n_consts})));
+            t->n_consts++;
+        }
+        if ((!dep && !scalar_bcast) || a->prim == EM_P_NONE) {
+            /* small constants are computed once, now */
+            if (!(a->flags & EM_F_EVALUATED) && a->size <= 16 && em_eval(a) < 0)
+                em_error_clear();
             t->consts[t->n_consts] = em_retain(a);
             em__ptrmap_put(&refs, a, PACK(((ref){REF_CONST, 0, t->n_consts})));
             t->n_consts++;
@@ -309,7 +320,8 @@ static int simplify(tape *t)
         int64_t size = 1;
         for (int d = 0; d < e->ndim[0]; d++)
             size *= e->shape[0][d];
-        if ((all_const || e->n_in == 0) && size <= 16 && e->prim != EM_P_RANDOM_BITS) {
+        if ((all_const || e->n_in == 0) && size <= 16 && e->prim != EM_P_RANDOM_BITS &&
+            e->prim != EM_P_BROADCAST) {
             em_array *ins[64];
             for (int j = 0; j < e->n_in && j < 64; j++)
                 ins[j] = t->consts[e->in[j].idx];
@@ -473,9 +485,13 @@ static int fuse(tape *t)
 
 static bool check_shapeless(const tape *t)
 {
-    for (int i = 0; i < t->n_e; i++)
-        if (t->e[i].n_in >= 0 && t->e[i].prim != EM_P_FUSED && !is_elementwise(t->e[i].prim))
+    for (int i = 0; i < t->n_e; i++) {
+        const entry *e = &t->e[i];
+        bool scalar_bcast = e->prim == EM_P_BROADCAST && e->n_in == 1 && e->in[0].kind == REF_CONST &&
+                            t->consts[e->in[0].idx]->size == 1;
+        if (e->n_in >= 0 && e->prim != EM_P_FUSED && !is_elementwise(e->prim) && !scalar_bcast)
             return false;
+    }
     for (int i = 1; i < t->n_in; i++)
         if (t->in_ndim[i] != t->in_ndim[0] ||
             memcmp(t->in_shape[i], t->in_shape[0], t->in_ndim[0] * sizeof(int64_t)))

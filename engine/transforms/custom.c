@@ -92,9 +92,45 @@ static int vjp_custom(em_array *const *outs, int n_out, em_array *const *cots, e
         full[k] = cots[k] ? cots[k] : em_zeros_like(ins[n_p + k]);
     if (c->vjp.fn)
         return c->vjp.fn(c->vjp.payload, ins, n_p, ins + n_p, n_out, full, in_cots);
-    /* checkpoint: differentiate a fresh call of f on the primals */
-    em_array *ignored[1];
-    return em_vjp(c->f, ins, n_p, full, n_out, ignored, 0, in_cots) < 0 ? -1 : 0;
+    /* checkpoint: differentiate a fresh call of f on the primals, made to wait
+     * for the cotangents so that blocks are recomputed one at a time, as the
+     * backward pass reaches them, not all at once up front */
+    em_array *waiting[64], *ignored[1];
+    if (n_p > 64)
+        return em__error("checkpoint: at most 64 inputs");
+    for (int i = 0; i < n_p; i++) {
+        em_array *deps[1 + EM_MAX_FN_OUTPUTS];
+        deps[0] = ins[i];
+        for (int k = 0; k < n_out; k++)
+            deps[1 + k] = full[k];
+        waiting[i] = em__node(EM_P_DEPENDS, (em_dtype)ins[i]->dtype, ins[i]->ndim, ins[i]->shape, deps,
+                              1 + n_out, NULL);
+        if (!waiting[i])
+            return -1;
+    }
+    return em_vjp(c->f, waiting, n_p, full, n_out, ignored, 0, in_cots) < 0 ? -1 : 0;
+}
+
+static int vjp_depends(em_array *const *outs, int n_out, em_array *const *cots, em_array *const *ins,
+                       int n_in, const em_params *p, em_array **in_cots)
+{
+    in_cots[0] = cots[0];
+    return 0;
+}
+
+static int jvp_depends(em_array *const *outs, int n_out, em_array *const *ins, int n_in,
+                       em_array *const *in_tans, const em_params *p, em_array **out_tans)
+{
+    out_tans[0] = in_tans[0];
+    return 0;
+}
+
+static int vmap_depends(const em_array *node, em_array *const *ins, const int *axes, int n_in,
+                        em_array **outs, int *out_axes)
+{
+    outs[0] = ins[0];
+    out_axes[0] = axes[0];
+    return 0;
 }
 
 static int jvp_custom(em_array *const *outs, int n_out, em_array *const *ins, int n_in,
@@ -127,4 +163,7 @@ __attribute__((constructor)) static void register_custom_rules(void)
     em__register_jvp(EM_P_CHECKPOINT, jvp_custom);
     em__register_vmap(EM_P_CUSTOM_VJP, vmap_custom);
     em__register_vmap(EM_P_CHECKPOINT, vmap_custom);
+    em__register_vjp(EM_P_DEPENDS, vjp_depends);
+    em__register_jvp(EM_P_DEPENDS, jvp_depends);
+    em__register_vmap(EM_P_DEPENDS, vmap_depends);
 }

@@ -56,9 +56,10 @@ int em_vmap(em_closure f, em_array *const *in, int n_in, const int *in_axes, con
                 goto fail;
             }
             B = in[i]->shape[ax];
-            example = em_squeeze(em_take(in[i], em_scalar_i(0), ax), NULL, 0);
-            if (example && example->ndim != in[i]->ndim - 1)
-                example = em_reshape(example, 0, NULL);
+            /* a scalar index drops the mapped axis */
+            example = em_take(in[i], em_scalar_i(0), ax);
+            if (!example)
+                goto fail;
         }
         tr[i] = em__node(EM_P_RESHAPE, (em_dtype)example->dtype, example->ndim, example->shape,
                          &example, 1, NULL);
