@@ -197,8 +197,9 @@ static int bert(const tk_norm *nm, const char *s, size_t n, tk_buf *out)
             if (c == 0 || c == 0xFFFD ||
                 (c != '\t' && c != '\n' && c != '\r' &&
                  (cat == UTF8PROC_CATEGORY_CC || cat == UTF8PROC_CATEGORY_CF ||
-                  cat == UTF8PROC_CATEGORY_CN || cat == UTF8PROC_CATEGORY_CO ||
-                  cat == UTF8PROC_CATEGORY_CS)))
+                  cat == UTF8PROC_CATEGORY_CO || cat == UTF8PROC_CATEGORY_CS)))
+                continue; /* unassigned code points stay, as in `tokenizers` */
+            if (0)
                 continue;
             if (c == '\t' || c == '\n' || c == '\r' || cat == UTF8PROC_CATEGORY_ZS)
                 c = ' ';

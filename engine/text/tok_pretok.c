@@ -170,7 +170,10 @@ tk_pretok *tk_pretok_from_json(const tk_load *L, json_object *o, const char *whe
     }
     case P_WHITESPACE:
         snprintf(w, sizeof w, "%s: %s", L->src, where);
-        rc = tk_pattern_regex(&p->pat, "\\w+|[^\\w\\s]+", w);
+        /* `\w+|[^\w\s]+` with the Rust regex crate's Unicode \w and \s */
+        rc = tk_pattern_regex(&p->pat,
+                              "[\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\x{200C}\\x{200D}]+|"
+                              "[^\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\x{200C}\\x{200D}\\p{White_Space}]+", w);
         p->behavior = TK_REMOVED;
         p->invert = true;
         break;

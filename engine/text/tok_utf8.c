@@ -143,7 +143,7 @@ bool tk_is_punctuation(int32_t c)
 
 bool tk_is_word_char(int32_t c)
 {
-    if (c == '_')
+    if (c == '_' || c == 0x200C || c == 0x200D)
         return true;
     if (tk_is_alphanumeric(c))
         return true;
