@@ -50,9 +50,9 @@ O_CT conv(A_CT x)
     if (isnan(x))
         return O_CT(0);
 #if DT_O == DT_U64
-    if (x >= HI) return uint64_t(0xffffffffffffffffUL);
+    if (x >= HI) return uint64_t(18446744073709549568UL); // as the CPU: the largest double below 2^64
 #elif DT_O == DT_I64
-    if (x >= HI) return int64_t(0x7fffffffffffffffL);
+    if (x >= HI) return int64_t(9223372036854774784L); // the largest double below 2^63
     if (x <= LO) return int64_t(0x8000000000000000UL);
 #elif DT_O == DT_U32
     if (x >= HI) return 0xffffffffu;

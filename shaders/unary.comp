@@ -59,8 +59,8 @@ float op(float x)
     case UOP_SIN: return sin(x);
     case UOP_COS: return cos(x);
     case UOP_TAN: return tan(x);
-    case UOP_ASIN: return asin(x);
-    case UOP_ACOS: return acos(x);
+    case UOP_ASIN: return atan(x, sqrt((1.0 - x) * (1.0 + x)));
+    case UOP_ACOS: return atan(sqrt((1.0 - x) * (1.0 + x)), x);
     case UOP_ATAN: return atan(x);
     case UOP_SINH: return sinh(x);
     case UOP_COSH: return cosh(x);

@@ -204,6 +204,14 @@ static VkShaderModule get_module(const char *name)
     VkShaderModuleCreateInfo ci = {.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
                                    .codeSize = b->size,
                                    .pCode = b->code};
+    static uint32_t dbg[1 << 16];
+    const char *ov = getenv("DBG_SPV");
+    if (ov && strstr(name, getenv("DBG_NAME"))) {
+        FILE *f = fopen(ov, "rb");
+        ci.codeSize = fread(dbg, 1, sizeof dbg, f);
+        ci.pCode = dbg;
+        fclose(f);
+    }
     VkShaderModule m;
     if (vkCreateShaderModule(vk.dev, &ci, NULL, &m) != VK_SUCCESS) {
         em__error("gpu: shader '%s' was refused by the driver", name);
@@ -219,6 +227,12 @@ static vk_pipeline *create(const char *shader, int n_bindings, uint32_t pc_size,
     VkShaderModule m = get_module(shader);
     if (!m)
         return NULL;
+    if (getenv("EMBER_VULKAN_DEBUG")) {
+        fprintf(stderr, "ember vulkan: pipeline %s", shader);
+        for (int i = 0; i < n_spec; i++)
+            fprintf(stderr, " %d", spec[i]);
+        fprintf(stderr, "\n");
+    }
     vk_pipeline *p = calloc(1, sizeof *p);
     if (!p) {
         em__error("out of memory");

@@ -47,11 +47,13 @@ static inline em_array *vt_rand(em_dtype t, int ndim, const int64_t *shape, doub
         if (!em_dtype_is_float(t))
             v[i] = floor(v[i]);
     }
+    /* a private scope: the result goes to the caller's scope (or the caller) */
+    em_scope *sc = em_scope_begin();
     em_array *f = em_array_from_data(v, ndim, shape, EM_FLOAT64);
     free(v);
-    em_array *r = em_astype(f, t);
+    em_array *r = em_keep(em_astype(f, t));
     em_eval(r);
-    em_release(f);
+    em_scope_end(sc);
     return r;
 }
 
