@@ -61,15 +61,17 @@ static em_graph_node *add(em_graph *g, int prim, em_dtype dtype, int ndim, const
     n->n_inputs = n_in;
     /* store the offset now; turned into pointers once the edge array stops moving */
     n->inputs = (const int *)(intptr_t)g->n_edges;
-    memcpy(g->edges + g->n_edges, in, n_in * sizeof *in);
-    g->n_edges += n_in;
+    if (n_in) {
+        memcpy(g->edges + g->n_edges, in, n_in * sizeof *in);
+        g->n_edges += n_in;
+    }
     return n;
 }
 
 static void fix_edges(em_graph *g)
 {
     for (int i = 0; i < g->n; i++)
-        g->nodes[i].inputs = g->edges + (intptr_t)g->nodes[i].inputs;
+        g->nodes[i].inputs = g->nodes[i].n_inputs ? g->edges + (intptr_t)g->nodes[i].inputs : NULL;
 }
 
 em_graph *em_graph_capture(em_array *const *outputs, int n)
