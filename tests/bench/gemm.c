@@ -43,8 +43,8 @@ int main(void)
     if (smoke)
         sizes[0] = 64, sizes[1] = 128;
     int reps = smoke ? 2 : 5;
-    printf("{\"core\": \"%s\", \"coretype_env\": \"%s\", \"results\": [", info.core,
-           info.coretype_env);
+    printf("{\"core\": \"%s\", \"coretype_env\": \"%s\", \"chosen_by_ember\": %s, \"results\": [",
+           info.core, info.coretype_env, info.chosen_by_ember ? "true" : "false");
     for (int si = 0; si < 2; si++) {
         N = sizes[si];
         ha = malloc(N * N * sizeof *ha);

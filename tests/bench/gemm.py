@@ -12,9 +12,12 @@ import sys
 
 build = sys.argv[1]
 smoke = os.environ.get("EMBER_BENCH_SMOKE", "0") not in ("", "0")
-out = subprocess.run([os.path.join(build, "tests/bench/bench-gemm")], check=True,
-                     capture_output=True, text=True).stdout
-em = json.loads(out)
+
+
+def run_ember(env):
+    out = subprocess.run([os.path.join(build, "tests/bench/bench-gemm")], check=True,
+                         capture_output=True, text=True, env=env).stdout
+    return json.loads(out)
 
 NUMPY = r"""
 import sys, time
@@ -33,7 +36,7 @@ print(2.0 * n * n * n / best / 1e9)
 """
 
 
-def numpy_gflops(n, threads):
+def numpy_gflops(em, n, threads):
     env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
     if em.get("coretype_env"):
         env["OPENBLAS_CORETYPE"] = em["coretype_env"]
@@ -42,11 +45,22 @@ def numpy_gflops(n, threads):
     return float(r.stdout.strip())
 
 
-print(f"OpenBLAS core {em['core']} (OPENBLAS_CORETYPE={em['coretype_env'] or 'unset'})")
-for r in em["results"]:
+# Two settings: the environment as given (a set OPENBLAS_CORETYPE is respected),
+# and with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset, where Ember chooses the
+# core before OpenBLAS loads (what a user without the variable gets).
+settings = [("as given", dict(os.environ))]
+if "OPENBLAS_CORETYPE" in os.environ:
+    unset = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+    settings.append(("unset", unset))
+for label, env in settings:
+  em = run_ember(env)
+  chooser = "chosen by Ember" if em.get("chosen_by_ember") else "from the environment"
+  print(f"OPENBLAS_CORETYPE {label}: OpenBLAS core {em['core']} "
+        f"(OPENBLAS_CORETYPE={em['coretype_env'] or 'unset'}, {chooser})")
+  for r in em["results"]:
     n, t = r["n"], r["threads"]
-    npg = numpy_gflops(n, t)
-    print(f"sgemm {n}x{n}x{n}, {t} thread{'s' if t > 1 else ''}: ember {r['ember_gflops']:.1f} GFLOP/s, "
+    npg = numpy_gflops(em, n, t)
+    print(f"  sgemm {n}x{n}x{n}, {t} thread{'s' if t > 1 else ''}: ember {r['ember_gflops']:.1f} GFLOP/s, "
           f"OpenBLAS direct {r['blas_gflops']:.1f}, numpy {npg:.1f}; "
           f"ember/OpenBLAS {r['ember_gflops'] / r['blas_gflops']:.3f}, "
           f"ember/numpy {r['ember_gflops'] / npg:.3f}")
