@@ -204,14 +204,6 @@ static VkShaderModule get_module(const char *name)
     VkShaderModuleCreateInfo ci = {.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
                                    .codeSize = b->size,
                                    .pCode = b->code};
-    static uint32_t dbg[1 << 16];
-    const char *ov = getenv("DBG_SPV");
-    if (ov && strstr(name, getenv("DBG_NAME"))) {
-        FILE *f = fopen(ov, "rb");
-        ci.codeSize = fread(dbg, 1, sizeof dbg, f);
-        ci.pCode = dbg;
-        fclose(f);
-    }
     VkShaderModule m;
     if (vkCreateShaderModule(vk.dev, &ci, NULL, &m) != VK_SUCCESS) {
         em__error("gpu: shader '%s' was refused by the driver", name);
