@@ -34,6 +34,9 @@ em_vmap_rule em__vmap_rule(em_prim_id prim);
 
 /* Sums `cot` (shape of a broadcast result) back down to `shape`. */
 em_array *em__unbroadcast(em_array *cot, int ndim, const int64_t *shape);
+/* zeros shaped like `like`, plus vals (shaped as idx) added at idx along ax; idx
+ * matches like's shape on the other axes (rules_index.c). */
+em_array *em__add_along_axis(em_array *like, em_array *idx, em_array *vals, int ax);
 /* Builds a node like `node` (same primitive and params) on new inputs, with the
  * given output shape (dtype as node's). */
 em_array *em__replay(const em_array *node, em_array *const *ins, int n_in, int ndim,
