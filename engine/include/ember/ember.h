@@ -12,5 +12,7 @@
 #include "ember/io.h"
 #include "ember/transforms.h"
 #include "ember/graph.h"
+#include "ember/nn.h"
+#include "ember/optim.h"
 
 #endif
