@@ -175,6 +175,23 @@ ember_application_activate (GApplication *app)
   gtk_window_present (window);
 }
 
+/* `ember FILE...` and files opened from a file manager. */
+static void
+ember_application_open (GApplication  *app,
+                        GFile        **files,
+                        int            n_files,
+                        const char    *hint)
+{
+  EmberApplication *self = EMBER_APPLICATION (app);
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+
+  if (window == NULL)
+    window = GTK_WINDOW (ember_window_new (GTK_APPLICATION (self), self->settings));
+
+  gtk_window_present (window);
+  ember_window_open_files (EMBER_WINDOW (window), files, (guint) n_files);
+}
+
 static void
 ember_application_dispose (GObject *object)
 {
@@ -216,6 +233,7 @@ ember_application_class_init (EmberApplicationClass *klass)
   app_class->handle_local_options = ember_application_handle_local_options;
   app_class->startup = ember_application_startup;
   app_class->activate = ember_application_activate;
+  app_class->open = ember_application_open;
 
   /**
    * EmberApplication:settings:
@@ -247,7 +265,7 @@ ember_application_new (void)
 {
   return g_object_new (EMBER_TYPE_APPLICATION,
                        "application-id", APP_ID,
-                       "flags", G_APPLICATION_DEFAULT_FLAGS,
+                       "flags", G_APPLICATION_HANDLES_OPEN,
                        "resource-base-path", "/org/ember/Workbench",
                        NULL);
 }

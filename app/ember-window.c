@@ -9,6 +9,8 @@
 #include <glib/gi18n.h>
 
 #include "ember-window.h"
+#include "ember-document.h"
+#include "ember-inspector.h"
 #include "ember-status-page.h"
 
 struct _EmberWindow
@@ -18,6 +20,16 @@ struct _EmberWindow
   GSettings            *settings;
 
   GtkStack             *stack;
+  GtkStack             *inspector_stack;
+  EmberInspector       *inspector;
+  GtkListBox           *items_list;
+  GtkInfoBar           *banner;
+  GtkLabel             *banner_label;
+  GtkWidget            *content_box;
+
+  GtkDropTarget        *drop_target;
+  GListStore           *items;      /* EmberDocument */
+  GHashTable           *pending;    /* keys being opened */
 };
 
 G_DEFINE_FINAL_TYPE (EmberWindow, ember_window, GTK_TYPE_APPLICATION_WINDOW)
@@ -30,6 +42,14 @@ enum {
 };
 
 static GParamSpec *properties[N_PROPS];
+
+enum {
+  SIGNAL_ITEM_OPENED,
+  SIGNAL_ERROR_SHOWN,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
 
 /* The panels in switcher order; Alt+1 … Alt+5 show them. */
 static const char *const panels[] = { "inspector", "graph", "training", "generate", "log" };
@@ -91,6 +111,312 @@ on_visible_child_changed (EmberWindow *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_VISIBLE_PANEL]);
 }
 
+/* ---- open items ---- */
+
+static GtkWidget *
+create_item_row (gpointer item,
+                 gpointer user_data)
+{
+  EmberDocument *doc = item;
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  GtkWidget *title = gtk_label_new (ember_document_get_title (doc));
+  GtkWidget *subtitle = gtk_label_new (ember_document_get_subtitle (doc));
+  g_autofree char *path = g_file_get_path (ember_document_get_file (doc));
+
+  gtk_label_set_xalign (GTK_LABEL (title), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (title), PANGO_ELLIPSIZE_MIDDLE);
+  gtk_label_set_xalign (GTK_LABEL (subtitle), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (subtitle), PANGO_ELLIPSIZE_END);
+  gtk_widget_add_css_class (subtitle, "dim-label");
+  gtk_widget_add_css_class (subtitle, "caption");
+  gtk_box_append (GTK_BOX (box), title);
+  gtk_box_append (GTK_BOX (box), subtitle);
+  gtk_widget_set_tooltip_text (box, path);
+  return box;
+}
+
+static void
+on_item_selected (EmberWindow   *self,
+                  GtkListBoxRow *row,
+                  GtkListBox    *list)
+{
+  g_autoptr(EmberDocument) doc = NULL;
+
+  /* The list box unselects while the window is disposed. */
+  if (self->inspector == NULL || self->items == NULL)
+    return;
+
+  if (row != NULL)
+    doc = g_list_model_get_item (G_LIST_MODEL (self->items), gtk_list_box_row_get_index (row));
+
+  ember_inspector_set_document (self->inspector, doc);
+  gtk_stack_set_visible_child_name (self->inspector_stack, doc ? "inspector" : "empty");
+}
+
+static void
+select_item (EmberWindow *self,
+             guint        position)
+{
+  GtkListBoxRow *row = gtk_list_box_get_row_at_index (self->items_list, position);
+
+  if (row != NULL)
+    gtk_list_box_select_row (self->items_list, row);
+  ember_window_set_visible_panel (self, "inspector");
+}
+
+static gboolean
+find_item (EmberWindow *self,
+           const char  *key,
+           guint       *position)
+{
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->items)); i++)
+    {
+      g_autoptr(EmberDocument) doc = g_list_model_get_item (G_LIST_MODEL (self->items), i);
+
+      if (g_strcmp0 (ember_document_get_key (doc), key) == 0)
+        {
+          *position = i;
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+typedef struct {
+  EmberWindow *window;
+  char        *key;
+  GFile       *file;
+} OpenData;
+
+static void
+on_document_loaded (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  OpenData *d = user_data;
+  EmberWindow *self = d->window;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EmberDocument) doc = ember_document_load_finish (result, &error);
+
+  g_hash_table_remove (self->pending, d->key);
+
+  if (doc == NULL)
+    {
+      g_autofree char *name = g_file_get_basename (d->file);
+      g_autofree char *message = g_strdup_printf (_("Could not open “%s”: %s"), name, error->message);
+
+      ember_window_show_error (self, message);
+    }
+  else
+    {
+      guint position;
+
+      if (!find_item (self, ember_document_get_key (doc), &position))
+        {
+          g_list_store_append (self->items, doc);
+          position = g_list_model_get_n_items (G_LIST_MODEL (self->items)) - 1;
+        }
+      select_item (self, position);
+      g_signal_emit (self, signals[SIGNAL_ITEM_OPENED], 0, doc);
+    }
+
+  g_object_unref (d->window);
+  g_object_unref (d->file);
+  g_free (d->key);
+  g_free (d);
+}
+
+void
+ember_window_open_files (EmberWindow *self,
+                         GFile      **files,
+                         guint        n_files)
+{
+  g_return_if_fail (EMBER_IS_WINDOW (self));
+
+  for (guint i = 0; i < n_files; i++)
+    {
+      g_autofree char *key = ember_document_key_for_file (files[i]);
+      OpenData *d;
+      guint position;
+
+      /* A second shard of a set being opened, or an item already open. */
+      if (g_hash_table_contains (self->pending, key))
+        continue;
+      if (find_item (self, key, &position))
+        {
+          select_item (self, position);
+          continue;
+        }
+
+      g_hash_table_add (self->pending, g_strdup (key));
+      d = g_new0 (OpenData, 1);
+      d->window = g_object_ref (self);
+      d->key = g_steal_pointer (&key);
+      d->file = g_object_ref (files[i]);
+      ember_document_load_async (files[i], NULL, on_document_loaded, d);
+    }
+}
+
+guint
+ember_window_get_n_pending (EmberWindow *self)
+{
+  return g_hash_table_size (self->pending);
+}
+
+GListModel *
+ember_window_get_items (EmberWindow *self)
+{
+  return G_LIST_MODEL (self->items);
+}
+
+GtkWidget *
+ember_window_get_inspector (EmberWindow *self)
+{
+  return GTK_WIDGET (self->inspector);
+}
+
+GtkDropTarget *
+ember_window_get_drop_target (EmberWindow *self)
+{
+  return self->drop_target;
+}
+
+/* ---- the banner ---- */
+
+void
+ember_window_show_error (EmberWindow *self,
+                         const char  *message)
+{
+  g_return_if_fail (EMBER_IS_WINDOW (self));
+
+  g_message ("%s", message);
+  gtk_label_set_label (self->banner_label, message);
+  gtk_info_bar_set_revealed (self->banner, TRUE);
+  g_signal_emit (self, signals[SIGNAL_ERROR_SHOWN], 0, message);
+}
+
+const char *
+ember_window_get_error (EmberWindow *self)
+{
+  g_return_val_if_fail (EMBER_IS_WINDOW (self), NULL);
+
+  return gtk_info_bar_get_revealed (self->banner) ? gtk_label_get_label (self->banner_label) : NULL;
+}
+
+static void
+on_banner_response (EmberWindow *self,
+                    int          response,
+                    GtkInfoBar  *banner)
+{
+  gtk_info_bar_set_revealed (banner, FALSE);
+}
+
+static void
+on_inspector_error (EmberWindow *self,
+                    const char  *message)
+{
+  ember_window_show_error (self, message);
+}
+
+/* ---- drag and drop ---- */
+
+static gboolean
+on_drop (GtkDropTarget *target,
+         const GValue  *value,
+         double         x,
+         double         y,
+         EmberWindow   *self)
+{
+  GSList *files;
+  g_autoptr(GPtrArray) array = g_ptr_array_new ();
+
+  gtk_widget_remove_css_class (self->content_box, "drop-highlight");
+  if (!G_VALUE_HOLDS (value, GDK_TYPE_FILE_LIST))
+    return FALSE;
+
+  files = gdk_file_list_get_files (g_value_get_boxed (value));
+  for (GSList *l = files; l != NULL; l = l->next)
+    g_ptr_array_add (array, l->data);
+  ember_window_open_files (self, (GFile **) array->pdata, array->len);
+  g_slist_free (files);
+  return array->len > 0;
+}
+
+static GdkDragAction
+on_drop_enter (GtkDropTarget *target,
+               double         x,
+               double         y,
+               EmberWindow   *self)
+{
+  gtk_widget_add_css_class (self->content_box, "drop-highlight");
+  return GDK_ACTION_COPY;
+}
+
+static void
+on_drop_leave (GtkDropTarget *target,
+               EmberWindow   *self)
+{
+  gtk_widget_remove_css_class (self->content_box, "drop-highlight");
+}
+
+/* ---- the Open dialogs ---- */
+
+static void
+on_open_response (GtkNativeDialog *dialog,
+                  int              response,
+                  EmberWindow     *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GListModel) files = gtk_file_chooser_get_files (GTK_FILE_CHOOSER (dialog));
+      g_autoptr(GPtrArray) array = g_ptr_array_new_with_free_func (g_object_unref);
+
+      for (guint i = 0; i < g_list_model_get_n_items (files); i++)
+        g_ptr_array_add (array, g_list_model_get_item (files, i));
+      ember_window_open_files (self, (GFile **) array->pdata, array->len);
+    }
+  gtk_native_dialog_destroy (dialog);
+  g_object_unref (dialog);
+}
+
+static void
+show_open_dialog (EmberWindow *self,
+                  gboolean     folder)
+{
+  GtkFileChooserNative *dialog;
+
+  dialog = gtk_file_chooser_native_new (folder ? _("Open Model Folder") : _("Open Safetensors Files"),
+                                        GTK_WINDOW (self),
+                                        folder ? GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER
+                                               : GTK_FILE_CHOOSER_ACTION_OPEN,
+                                        _("_Open"), _("_Cancel"));
+  gtk_file_chooser_set_select_multiple (GTK_FILE_CHOOSER (dialog), TRUE);
+  if (!folder)
+    {
+      g_autoptr(GtkFileFilter) weights = gtk_file_filter_new ();
+      g_autoptr(GtkFileFilter) all = gtk_file_filter_new ();
+
+      gtk_file_filter_set_name (weights, _("Safetensors files"));
+      gtk_file_filter_add_mime_type (weights, "application/x-safetensors");
+      gtk_file_filter_add_suffix (weights, "safetensors");
+      gtk_file_filter_add_pattern (weights, "*.safetensors.index.json");
+      gtk_file_filter_set_name (all, _("All files"));
+      gtk_file_filter_add_pattern (all, "*");
+      gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (dialog), weights);
+      gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (dialog), all);
+    }
+  g_signal_connect (dialog, "response", G_CALLBACK (on_open_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+}
+
+static void
+open_action (GtkWidget  *widget,
+             const char *action_name,
+             GVariant   *parameter)
+{
+  show_open_dialog (EMBER_WINDOW (widget), g_str_equal (action_name, "win.open-folder"));
+}
+
 static void
 ember_window_constructed (GObject *object)
 {
@@ -106,10 +432,19 @@ ember_window_dispose (GObject *object)
 {
   EmberWindow *self = EMBER_WINDOW (object);
 
+  /* The list box would select nothing into a disposed inspector. */
+  if (self->items_list != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->items_list, self);
+      gtk_list_box_bind_model (self->items_list, NULL, NULL, NULL, NULL);
+    }
+
   /* GtkWindow unparents its own titlebar and child; this only clears the
    * bound fields. */
   gtk_widget_dispose_template (GTK_WIDGET (self), EMBER_TYPE_WINDOW);
   g_clear_object (&self->settings);
+  g_clear_object (&self->items);
+  g_clear_pointer (&self->pending, g_hash_table_unref);
 
   G_OBJECT_CLASS (ember_window_parent_class)->dispose (object);
 }
@@ -198,11 +533,42 @@ ember_window_class_init (EmberWindowClass *klass)
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
+  /**
+   * EmberWindow::item-opened:
+   * @document: the EmberDocument opened
+   */
+  signals[SIGNAL_ITEM_OPENED] =
+    g_signal_new ("item-opened", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, EMBER_TYPE_DOCUMENT);
+  /**
+   * EmberWindow::error-shown:
+   * @message: the banner's message
+   */
+  signals[SIGNAL_ERROR_SHOWN] =
+    g_signal_new ("error-shown", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+
   g_type_ensure (EMBER_TYPE_STATUS_PAGE);
+  g_type_ensure (EMBER_TYPE_INSPECTOR);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/ember/Workbench/ember-window.ui");
   gtk_widget_class_bind_template_child (widget_class, EmberWindow, stack);
+  gtk_widget_class_bind_template_child (widget_class, EmberWindow, inspector_stack);
+  gtk_widget_class_bind_template_child (widget_class, EmberWindow, inspector);
+  gtk_widget_class_bind_template_child (widget_class, EmberWindow, items_list);
+  gtk_widget_class_bind_template_child (widget_class, EmberWindow, banner);
+  gtk_widget_class_bind_template_child (widget_class, EmberWindow, banner_label);
+  gtk_widget_class_bind_template_child (widget_class, EmberWindow, content_box);
   gtk_widget_class_bind_template_callback (widget_class, on_visible_child_changed);
+  gtk_widget_class_bind_template_callback (widget_class, on_item_selected);
+  gtk_widget_class_bind_template_callback (widget_class, on_banner_response);
+  gtk_widget_class_bind_template_callback (widget_class, on_inspector_error);
+
+  gtk_widget_class_install_action (widget_class, "win.open", NULL, open_action);
+  gtk_widget_class_install_action (widget_class, "win.open-folder", NULL, open_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
+                                       "win.open-folder", NULL);
 
   gtk_widget_class_install_action (widget_class, "win.show-panel", "s", show_panel_action);
   for (guint i = 0; i < G_N_ELEMENTS (panels); i++)
@@ -214,6 +580,18 @@ static void
 ember_window_init (EmberWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->items = g_list_store_new (EMBER_TYPE_DOCUMENT);
+  self->pending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  gtk_list_box_bind_model (self->items_list, G_LIST_MODEL (self->items),
+                           create_item_row, self, NULL);
+
+  /* Files and folders, several at once, anywhere on the window. */
+  self->drop_target = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
+  g_signal_connect (self->drop_target, "drop", G_CALLBACK (on_drop), self);
+  g_signal_connect (self->drop_target, "enter", G_CALLBACK (on_drop_enter), self);
+  g_signal_connect (self->drop_target, "leave", G_CALLBACK (on_drop_leave), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (self->drop_target));
 }
 
 EmberWindow *

@@ -14,4 +14,20 @@ const char  *ember_window_get_visible_panel   (EmberWindow    *self);
 void         ember_window_set_visible_panel   (EmberWindow    *self,
                                                const char     *panel);
 
+/* Opens files and folders (headers only, on a worker thread); each becomes an
+ * item of the sidebar, shown in the Inspector. Failures show the banner. */
+void           ember_window_open_files        (EmberWindow    *self,
+                                               GFile         **files,
+                                               guint           n_files);
+guint          ember_window_get_n_pending     (EmberWindow    *self);
+/* The open items (EmberDocuments). */
+GListModel    *ember_window_get_items         (EmberWindow    *self);
+GtkWidget     *ember_window_get_inspector     (EmberWindow    *self);
+GtkDropTarget *ember_window_get_drop_target   (EmberWindow    *self);
+/* Shows @message in the error banner; the window carries on. */
+void           ember_window_show_error        (EmberWindow    *self,
+                                               const char     *message);
+/* The banner's message while it is shown, else NULL. */
+const char    *ember_window_get_error         (EmberWindow    *self);
+
 G_END_DECLS

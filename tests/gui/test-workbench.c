@@ -1,0 +1,471 @@
+/* test-workbench.c: the workbench as a person uses it, under Xvfb.
+ *
+ *  1. start the app; drop a generated safetensors file on the window (the
+ *     "drop" signal of the window's GtkDropTarget, with a GdkFileList) and
+ *     check the Inspector's rows, totals and the statistics of a tensor
+ *     computed by the engine (known values); screenshot "inspector";
+ *  2. drop a model folder (config.json, tokenizer.json, two shards and their
+ *     index) together with a lone shard of the same set: one item, with the
+ *     config as properties; drop a sparse 10 GiB file: listed in < 0.3 s;
+ *  3. open the Graph panel and check nodes are drawn (pixels of the node
+ *     colours); screenshot "graph";
+ *  4. drop a corrupt file: the banner shows, the app carries on; screenshot
+ *     "error".
+ *
+ * --out=DIR is where the generated files and the screenshots go; --suffix
+ * names the screenshots (the Korean run uses "-ko").
+ */
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <locale.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <ember/ember.h>
+
+#include "gui-test-util.h"
+#include "ember-application.h"
+#include "ember-document.h"
+#include "ember-inspector.h"
+#include "ember-tensor-tree.h"
+#include "ember-window.h"
+
+static char *opt_out;
+static char *opt_suffix;
+static char *opt_localedir;
+static char *opt_expect_filter;
+
+static EmberWindow *window;
+
+static char *
+out_path (const char *name)
+{
+  return g_build_filename (opt_out, name, NULL);
+}
+
+static char *
+shot_path (const char *state)
+{
+  g_autofree char *name = g_strdup_printf ("workbench-%s%s.png", state, opt_suffix ? opt_suffix : "");
+
+  return out_path (name);
+}
+
+/* ---- test data, written with the engine ---- */
+
+static void
+save (const char *path, const char *const *names, const int64_t (*shapes)[2], int n, float scale)
+{
+  em_array *arrays[16];
+
+  for (int i = 0; i < n; i++)
+    {
+      int64_t size = shapes[i][0] * shapes[i][1];
+      float *v = g_new (float, size);
+
+      /* 0, 1, …, size-1 times scale: min 0, max (size-1)*scale. */
+      for (int64_t k = 0; k < size; k++)
+        v[k] = (float) k * scale;
+      arrays[i] = em_array_from_data (v, shapes[i][1] ? 2 : 1, shapes[i], EM_FLOAT32);
+      g_free (v);
+    }
+  g_assert_cmpint (em_save_safetensors (path, names, arrays, n, NULL, NULL, 0), ==, 0);
+  for (int i = 0; i < n; i++)
+    em_release (arrays[i]);
+}
+
+static void
+make_files (void)
+{
+  static const char *const names[] = {
+    "model.embed_tokens.weight",
+    "model.layers.0.self_attn.q_proj.weight",
+    "model.layers.0.self_attn.k_proj.weight",
+    "model.layers.0.mlp.up_proj.weight",
+    "model.layers.1.self_attn.q_proj.weight",
+    "model.norm.weight",
+    "lm_head.weight",
+  };
+  static const int64_t shapes[][2] = {
+    { 100, 16 }, { 16, 16 }, { 16, 16 }, { 32, 16 }, { 16, 16 }, { 16, 0 }, { 100, 16 },
+  };
+  g_autofree char *model = out_path ("model.safetensors");
+  g_autofree char *dir = out_path ("tiny-llama");
+  g_autofree char *shard1 = g_build_filename (dir, "model-00001-of-00002.safetensors", NULL);
+  g_autofree char *shard2 = g_build_filename (dir, "model-00002-of-00002.safetensors", NULL);
+  g_autofree char *index = g_build_filename (dir, "model.safetensors.index.json", NULL);
+  g_autofree char *config = g_build_filename (dir, "config.json", NULL);
+  g_autofree char *tokenizer = g_build_filename (dir, "tokenizer.json", NULL);
+  g_autofree char *corrupt = out_path ("corrupt.safetensors");
+  int64_t fixed[7][2];
+
+  memcpy (fixed, shapes, sizeof fixed);
+  fixed[5][0] = 16;
+  fixed[5][1] = 0;
+  /* A 1-d tensor: save() uses ndim 1 when the second extent is 0. */
+  save (model, names, (const int64_t (*)[2]) fixed, 7, 0.5f);
+
+  g_mkdir_with_parents (dir, 0755);
+  save (shard1, names, (const int64_t (*)[2]) fixed, 3, 1.0f);
+  save (shard2, names + 3, (const int64_t (*)[2]) fixed + 3, 4, 1.0f);
+  {
+    GString *s = g_string_new ("{\"metadata\": {\"total_size\": 0}, \"weight_map\": {");
+
+    for (int i = 0; i < 7; i++)
+      g_string_append_printf (s, "%s\"%s\": \"model-0000%d-of-00002.safetensors\"",
+                              i ? ", " : "", names[i], i < 3 ? 1 : 2);
+    g_string_append (s, "}}");
+    g_file_set_contents (index, s->str, -1, NULL);
+    g_string_free (s, TRUE);
+  }
+  g_file_set_contents (config,
+                       "{\"architectures\": [\"LlamaForCausalLM\"], \"hidden_size\": 16, "
+                       "\"num_hidden_layers\": 2, \"rope_scaling\": {\"factor\": 8.0}, "
+                       "\"model_type\": \"llama\"}", -1, NULL);
+  g_file_set_contents (tokenizer, "{\"model\": {\"type\": \"BPE\"}}", -1, NULL);
+
+  /* Not a safetensors file at all. */
+  g_file_set_contents (corrupt, "\xff\xff\xff\xff\xff\xff\xff\x7fnot a header", -1, NULL);
+}
+
+/* A 10 GiB file: a real header for 40 float32 tensors of 16384 x 4096, then
+ * holes (a sparse file: no disk is used). */
+static char *
+make_big_file (void)
+{
+  g_autofree char *path = out_path ("big-10g.safetensors");
+  GString *h = g_string_new ("{");
+  guint64 offset = 0, size = (guint64) 16384 * 4096 * 4;
+  guint64 len;
+  int fd;
+
+  for (int i = 0; i < 40; i++)
+    {
+      g_string_append_printf (h, "%s\"model.layers.%d.mlp.weight\": {\"dtype\": \"F32\", \"shape\": [16384, 4096], "
+                                 "\"data_offsets\": [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT "]}",
+                              i ? ", " : "", i, offset, offset + size);
+      offset += size;
+    }
+  g_string_append (h, "}");
+  while (h->len % 8)
+    g_string_append_c (h, ' ');
+  len = h->len;
+
+  fd = g_open (path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (write (fd, &len, 8), ==, 8);
+  g_assert_cmpint (write (fd, h->str, h->len), ==, (gssize) h->len);
+  g_assert_cmpint (ftruncate (fd, 8 + len + offset), ==, 0);
+  close (fd);
+  g_string_free (h, TRUE);
+  return g_steal_pointer (&path);
+}
+
+/* ---- driving the window ---- */
+
+static void
+drop_files (const char *const *paths)
+{
+  GSList *list = NULL;
+  GValue value = G_VALUE_INIT;
+  gboolean handled = FALSE;
+  GdkFileList *files;
+
+  for (int i = 0; paths[i] != NULL; i++)
+    list = g_slist_append (list, g_file_new_for_path (paths[i]));
+  files = gdk_file_list_new_from_list (list);
+  g_value_init (&value, GDK_TYPE_FILE_LIST);
+  g_value_take_boxed (&value, files);
+  g_signal_emit_by_name (ember_window_get_drop_target (window), "drop", &value, 100.0, 100.0, &handled);
+  CHECK (handled, "the drop target refused %s", paths[0]);
+  g_value_unset (&value);
+  g_slist_free_full (list, g_object_unref);
+}
+
+static gboolean
+nothing_pending (gpointer data)
+{
+  return ember_window_get_n_pending (window) == 0;
+}
+
+static gboolean
+stats_shown (gpointer data)
+{
+  return ember_inspector_get_stats (EMBER_INSPECTOR (ember_window_get_inspector (window))) != NULL;
+}
+
+static gboolean
+error_shown (gpointer data)
+{
+  return ember_window_get_error (window) != NULL;
+}
+
+static guint
+count_rows_named (GListModel *rows,
+                  const char *label)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < g_list_model_get_n_items (rows); i++)
+    {
+      g_autoptr(GtkTreeListRow) row = g_list_model_get_item (rows, i);
+      g_autoptr(EmberTensorItem) item = gtk_tree_list_row_get_item (row);
+
+      if (g_strcmp0 (ember_tensor_item_get_label (item), label) == 0)
+        n++;
+    }
+  return n;
+}
+
+static void
+step_inspector (void)
+{
+  g_autofree char *model = out_path ("model.safetensors");
+  const char *paths[] = { model, NULL };
+  EmberInspector *inspector = EMBER_INSPECTOR (ember_window_get_inspector (window));
+  EmberTensorTree *tree = EMBER_TENSOR_TREE (ember_inspector_get_tree (inspector));
+  GListModel *rows;
+  const EmberTensorStats *stats;
+
+  drop_files (paths);
+  CHECK (wait_until (nothing_pending, NULL, 5000), "the dropped file did not open");
+  CHECK (g_list_model_get_n_items (ember_window_get_items (window)) == 1,
+         "%u open items", g_list_model_get_n_items (ember_window_get_items (window)));
+  CHECK (g_strcmp0 (ember_window_get_visible_panel (window), "inspector") == 0, "Inspector not shown");
+
+  rows = ember_tensor_tree_get_rows (tree);
+  /* Top level: "model" and "lm_head.weight"'s group "lm_head". */
+  CHECK (g_list_model_get_n_items (rows) == 2, "%u top-level rows", g_list_model_get_n_items (rows));
+  ember_tensor_tree_expand_all (tree);
+  /* model, embed_tokens, weight, layers, 0, self_attn, q_proj, weight, k_proj,
+   * weight, mlp, up_proj, weight, 1, self_attn, q_proj, weight, norm, weight,
+   * lm_head, weight = 21 */
+  CHECK (g_list_model_get_n_items (rows) == 21, "%u rows expanded", g_list_model_get_n_items (rows));
+  CHECK (count_rows_named (rows, "weight") == 7, "%u rows named weight", count_rows_named (rows, "weight"));
+  CHECK (count_rows_named (rows, "self_attn") == 2, "%u rows named self_attn", count_rows_named (rows, "self_attn"));
+  g_print ("totals: %s\n", ember_tensor_tree_get_totals_text (tree));
+  /* 1600 + 256 + 256 + 512 + 256 + 16 + 1600 = 4496 parameters, 17984 bytes */
+  CHECK (strstr (ember_tensor_tree_get_totals_text (tree), "7") != NULL &&
+         strstr (ember_tensor_tree_get_totals_text (tree), "4496") != NULL,
+         "totals say %s", ember_tensor_tree_get_totals_text (tree));
+
+  /* The filter keeps the q_proj tensors (and their groups). */
+  ember_tensor_tree_set_filter_text (tree, "q_proj");
+  CHECK (count_rows_named (rows = ember_tensor_tree_get_rows (tree), "weight") == 2,
+         "filter q_proj shows %u tensors", count_rows_named (rows, "weight"));
+  ember_tensor_tree_set_filter_text (tree, NULL);
+  ember_tensor_tree_expand_all (tree);
+
+  /* Statistics of up_proj: 0, 0.5, …, 255.5 */
+  CHECK (ember_tensor_tree_select (tree, "model.layers.0.mlp.up_proj.weight"), "could not select up_proj");
+  CHECK (wait_until (stats_shown, NULL, 5000), "no statistics within 5 s");
+  stats = ember_inspector_get_stats (inspector);
+  if (stats != NULL)
+    {
+      guint64 hist_total = 0;
+
+      for (int i = 0; i < EMBER_HISTOGRAM_BINS; i++)
+        hist_total += stats->histogram[i];
+      g_print ("stats: n %" G_GUINT64_FORMAT " min %g max %g mean %g std %g zeros %g\n",
+               stats->count, stats->min, stats->max, stats->mean, stats->std, stats->zero_fraction);
+      CHECK (stats->count == 512, "count %" G_GUINT64_FORMAT, stats->count);
+      CHECK (stats->min == 0 && stats->max == 255.5, "min %g max %g", stats->min, stats->max);
+      CHECK (fabs (stats->mean - 127.75) < 1e-3, "mean %g", stats->mean);
+      /* std of 0.5 * (0..511) = 0.5 * sqrt((512^2 - 1) / 12) */
+      CHECK (fabs (stats->std - 0.5 * sqrt ((512.0 * 512.0 - 1) / 12)) < 1e-2, "std %g", stats->std);
+      CHECK (fabs (stats->zero_fraction - 1.0 / 512) < 1e-9, "zeros %g", stats->zero_fraction);
+      CHECK (stats->nan_count == 0 && stats->inf_count == 0, "nan %" G_GUINT64_FORMAT, stats->nan_count);
+      CHECK (hist_total == 512 && stats->histogram[0] == 8 && stats->histogram[63] == 8,
+             "histogram total %" G_GUINT64_FORMAT " first %" G_GUINT64_FORMAT, hist_total, stats->histogram[0]);
+    }
+
+  spin (300);
+  {
+    g_autofree char *png = shot_path ("inspector");
+    Pixels p;
+
+    CHECK (pixels_from_widget (GTK_WIDGET (window), png, &p), "window did not render");
+    CHECK (count_distinct_colours (&p) > 200, "%u colours: inspector blank?", count_distinct_colours (&p));
+    /* The histogram's bars (0.21, 0.52, 0.89). */
+    CHECK (count_colour (&p, 0, 0, p.width, p.height, 54, 133, 227, 6) > 500,
+           "%u histogram pixels", count_colour (&p, 0, 0, p.width, p.height, 54, 133, 227, 6));
+    pixels_clear (&p);
+  }
+}
+
+static void
+step_folders (void)
+{
+  g_autofree char *dir = out_path ("tiny-llama");
+  g_autofree char *shard = g_build_filename (dir, "model-00002-of-00002.safetensors", NULL);
+  g_autofree char *big = make_big_file ();
+  const char *paths[] = { dir, shard, NULL };
+  const char *big_paths[] = { big, NULL };
+  EmberInspector *inspector = EMBER_INSPECTOR (ember_window_get_inspector (window));
+  EmberDocument *doc;
+  gint64 start;
+  double seconds;
+
+  /* The folder and a shard of it, dropped together: one model. */
+  drop_files (paths);
+  CHECK (wait_until (nothing_pending, NULL, 5000), "the folder did not open");
+  doc = ember_inspector_get_document (inspector);
+  CHECK (doc != NULL && ember_document_get_n_shards (doc) == 2, "shards: %u",
+         doc ? ember_document_get_n_shards (doc) : 0);
+  CHECK (g_list_model_get_n_items (ember_window_get_items (window)) == 2,
+         "%u items", g_list_model_get_n_items (ember_window_get_items (window)));
+  {
+    gboolean found_config = FALSE, found_tokenizer = FALSE;
+    g_autoptr(EmberDocument) folder = NULL;
+    GListModel *items = ember_window_get_items (window);
+
+    for (guint i = 0; i < g_list_model_get_n_items (items); i++)
+      {
+        g_autoptr(EmberDocument) d = g_list_model_get_item (items, i);
+
+        if (ember_document_get_kind (d) == EMBER_DOCUMENT_MODEL)
+          folder = g_object_ref (d);
+      }
+    CHECK (folder != NULL, "no model item for the folder");
+    if (folder != NULL)
+      {
+        CHECK (g_list_model_get_n_items (ember_document_get_tensors (folder)) == 7, "%u tensors in the model",
+               g_list_model_get_n_items (ember_document_get_tensors (folder)));
+        for (guint i = 0; i < ember_document_get_n_properties (folder); i++)
+          {
+            if (g_str_equal (ember_document_get_property_key (folder, i), "rope_scaling.factor"))
+              found_config = g_str_equal (ember_document_get_property_value (folder, i), "8.0");
+            if (g_str_equal (ember_document_get_property_value (folder, i), "tokenizer.json"))
+              found_tokenizer = TRUE;
+          }
+      }
+    CHECK (found_config, "config.json's rope_scaling.factor not shown as 8.0");
+    CHECK (found_tokenizer, "tokenizer.json not recognised");
+  }
+
+  /* 10 GiB: from the drop to the rows in the tree. */
+  start = g_get_monotonic_time ();
+  drop_files (big_paths);
+  wait_until (nothing_pending, NULL, 5000);
+  seconds = (g_get_monotonic_time () - start) / 1e6;
+  doc = ember_inspector_get_document (inspector);
+  g_print ("10 GiB file listed in %.3f s (headers read in %.4f s)\n", seconds,
+           doc ? ember_document_get_load_seconds (doc) : -1);
+  CHECK (doc != NULL && g_list_model_get_n_items (ember_document_get_tensors (doc)) == 40,
+         "the 10 GiB file did not list 40 tensors");
+  CHECK (seconds < 0.3, "listing took %.3f s", seconds);
+}
+
+static void
+step_error (void)
+{
+  g_autofree char *corrupt = out_path ("corrupt.safetensors");
+  g_autofree char *missing = out_path ("missing.safetensors");
+  const char *paths[] = { corrupt, NULL };
+  const char *missing_paths[] = { missing, NULL };
+  guint before = g_list_model_get_n_items (ember_window_get_items (window));
+
+  drop_files (paths);
+  CHECK (wait_until (error_shown, NULL, 5000), "no banner for a corrupt file");
+  g_print ("banner: %s\n", ember_window_get_error (window));
+  CHECK (ember_window_get_error (window) != NULL && strstr (ember_window_get_error (window), "corrupt.safetensors"),
+         "banner does not name the file");
+  CHECK (g_list_model_get_n_items (ember_window_get_items (window)) == before, "a corrupt file was added");
+  ember_window_set_visible_panel (window, "inspector");
+  spin (400);
+  {
+    g_autofree char *png = shot_path ("error");
+    Pixels p;
+
+    CHECK (pixels_from_widget (GTK_WIDGET (window), png, &p), "window did not render");
+    pixels_clear (&p);
+  }
+
+  /* It carries on: a missing file gives the banner too, then a good one opens. */
+  drop_files (missing_paths);
+  wait_until (nothing_pending, NULL, 5000);
+  CHECK (ember_window_get_error (window) && strstr (ember_window_get_error (window), "missing.safetensors"),
+         "banner: %s", ember_window_get_error (window));
+}
+
+static gboolean
+run_steps (gpointer user_data)
+{
+  GtkApplication *app = user_data;
+
+  window = EMBER_WINDOW (gtk_application_get_active_window (app));
+  CHECK (window != NULL, "no window");
+  if (window != NULL)
+    {
+      step_inspector ();
+      step_folders ();
+      step_error ();
+      gtk_window_close (GTK_WINDOW (window));
+    }
+  g_application_quit (G_APPLICATION (app));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_window_added (GtkApplication *app,
+                 GtkWindow      *win)
+{
+  /* After the first frames. */
+  g_timeout_add (300, run_steps, app);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  const GOptionEntry entries[] = {
+    { "out", 0, 0, G_OPTION_ARG_FILENAME, &opt_out, "Where files and screenshots go", "DIR" },
+    { "suffix", 0, 0, G_OPTION_ARG_STRING, &opt_suffix, "Screenshot name suffix", "TEXT" },
+    { "localedir", 0, 0, G_OPTION_ARG_FILENAME, &opt_localedir, "Where the built translations are", "DIR" },
+    { "expect-filter", 0, 0, G_OPTION_ARG_STRING, &opt_expect_filter, "Expected placeholder of the filter", "TEXT" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new ("- use the workbench");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EmberApplication) app = NULL;
+  g_autoptr(GSettings) settings = NULL;
+  int status;
+
+  setlocale (LC_ALL, "");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("%s\n", error->message);
+      return 2;
+    }
+  if (opt_out == NULL)
+    opt_out = g_dir_make_tmp ("ember-workbench-XXXXXX", NULL);
+  g_mkdir_with_parents (opt_out, 0755);
+
+  bindtextdomain (GETTEXT_PACKAGE, opt_localedir ? opt_localedir : LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  if (g_strcmp0 (g_getenv ("GSETTINGS_BACKEND"), "memory") != 0)
+    {
+      g_printerr ("run with GSETTINGS_BACKEND=memory\n");
+      return 2;
+    }
+  settings = g_settings_new (APP_ID);
+  g_settings_set_int (settings, "window-width", 1100);
+  g_settings_set_int (settings, "window-height", 720);
+
+  make_files ();
+
+  app = ember_application_new ();
+  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
+  g_signal_connect (app, "window-added", G_CALLBACK (on_window_added), NULL);
+
+  status = g_application_run (G_APPLICATION (app), 1, argv);
+  if (status != 0)
+    failures++;
+  g_print ("%s\n", failures ? "FAILED" : "PASSED");
+  return failures ? 1 : 0;
+}
