@@ -1,0 +1,5 @@
+import gemma
+
+
+def forward(W, cfg, ids):
+    return gemma.forward(W, cfg, ids, 3)
