@@ -13,5 +13,7 @@ typedef struct {
 extern const em_cli_command em_cli_cmd_tokenize;
 extern const em_cli_command em_cli_cmd_chat_template;
 extern const em_cli_command em_cli_cmd_info;
+extern const em_cli_command em_cli_cmd_generate;
+extern const em_cli_command em_cli_cmd_convert;
 
 #endif

@@ -8,6 +8,8 @@ static const em_cli_command *const commands[] = {
     &em_cli_cmd_tokenize,
     &em_cli_cmd_chat_template,
     &em_cli_cmd_info,
+    &em_cli_cmd_generate,
+    &em_cli_cmd_convert,
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
