@@ -4,8 +4,9 @@
  * SCAN_* params: i[0] axis, i[1] reverse, i[2] inclusive. SORT/PARTITION
  * params: i[0] axis, i[1] kth. ARGMAX/ARGMIN params: i[0] axis, i[1] keepdims.
  *
- * cumprod's rules divide by the input: they assume it has no zeros. cummax and
- * cummin send each output's cotangent to the input that holds the running
+ * cumprod's rules divide only by the factors ahead of a line's first zero and
+ * take that zero's own derivative from the other factors (exact with zeros).
+ * cummax and cummin send each output's cotangent to the input that holds the running
  * extreme (the latest one among ties). */
 #include "transforms_internal.h"
 
@@ -57,6 +58,24 @@ static em_array *inclusive_extreme(em_prim_id prim, em_array *x, int ax, bool re
     return prim == EM_P_SCAN_MAX ? em_cummax(x, ax, reverse, true) : em_cummin(x, ax, reverse, true);
 }
 
+/* cumprod's zeros: `before` marks the elements ahead of their line's first
+ * zero (in scan order), `first` that zero; safe is x with 1 elsewhere, y1 the
+ * scan with the first zero taken as 1. */
+typedef struct {
+    em_array *before, *first, *safe, *y1;
+} prod_zeros;
+
+static void prod_zeros_of(em_array *x, int ax, bool rev, bool incl, prod_zeros *z)
+{
+    em_array *is0 = em_equal(x, em_scalar_f(0));
+    em_array *none_yet = em_equal(em_cumsum(em_astype(is0, EM_INT32), ax, rev, false), em_scalar_i(0));
+    em_array *one = em_ones_like(x);
+    z->before = em_logical_and(none_yet, em_logical_not(is0));
+    z->first = em_logical_and(none_yet, is0);
+    z->safe = em_where(z->before, x, one);
+    z->y1 = em_cumprod(em_where(z->first, one, x), ax, rev, incl);
+}
+
 static int vjp_scan(em_array *const *outs, int n_out, em_array *const *cots, em_array *const *ins,
                     int n_in, const em_params *p, em_array **in_cots)
 {
@@ -68,10 +87,18 @@ static int vjp_scan(em_array *const *outs, int n_out, em_array *const *cots, em_
     case EM_P_SCAN_SUM:
         in_cots[0] = em_cumsum(g, ax, !rev, incl);
         break;
-    case EM_P_SCAN_PROD:
-        /* d y_i / d x_j = y_i / x_j for every j the product of y_i takes */
-        in_cots[0] = em_divide(em_cumsum(em_multiply(g, y), ax, !rev, incl), x);
+    case EM_P_SCAN_PROD: {
+        /* d y_i / d x_j = prod of y_i's factors but x_j: y_i / x_j before the
+         * line's first zero z, the product with x_z taken as 1 at z, 0 after */
+        prod_zeros z;
+        prod_zeros_of(x, ax, rev, incl, &z);
+        em_array *before = em_cumsum(em_multiply(g, y), ax, !rev, incl);
+        em_array *at = em_cumsum(em_multiply(g, z.y1), ax, !rev, incl);
+        em_array *zero = em_zeros_like(x);
+        in_cots[0] = em_where(z.before, em_divide(before, z.safe),
+                              em_where(z.first, at, zero));
         break;
+    }
     case EM_P_SCAN_MAX:
     case EM_P_SCAN_MIN: {
         /* an exclusive scan is the inclusive one shifted by one place */
@@ -99,9 +126,16 @@ static int jvp_scan(em_array *const *outs, int n_out, em_array *const *ins, int 
     case EM_P_SCAN_SUM:
         out_tans[0] = em_cumsum(t, ax, rev, incl);
         break;
-    case EM_P_SCAN_PROD:
-        out_tans[0] = em_multiply(y, em_cumsum(em_divide(t, x), ax, rev, incl));
+    case EM_P_SCAN_PROD: {
+        prod_zeros z;
+        prod_zeros_of(x, ax, rev, incl, &z);
+        em_array *zero = em_zeros_like(t);
+        em_array *rel = em_where(z.before, em_divide(t, z.safe), zero);
+        em_array *at = em_where(z.first, t, zero);
+        out_tans[0] = em_add(em_multiply(y, em_cumsum(rel, ax, rev, incl)),
+                             em_multiply(z.y1, em_cumsum(at, ax, rev, incl)));
         break;
+    }
     case EM_P_SCAN_MAX:
     case EM_P_SCAN_MIN: {
         em_array *yi = incl ? y : inclusive_extreme(prim, x, ax, rev);
