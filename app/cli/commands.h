@@ -15,5 +15,7 @@ extern const em_cli_command em_cli_cmd_chat_template;
 extern const em_cli_command em_cli_cmd_info;
 extern const em_cli_command em_cli_cmd_generate;
 extern const em_cli_command em_cli_cmd_convert;
+extern const em_cli_command em_cli_cmd_train;
+extern const em_cli_command em_cli_cmd_sample;
 
 #endif

@@ -10,6 +10,8 @@ static const em_cli_command *const commands[] = {
     &em_cli_cmd_info,
     &em_cli_cmd_generate,
     &em_cli_cmd_convert,
+    &em_cli_cmd_train,
+    &em_cli_cmd_sample,
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
