@@ -11,17 +11,23 @@
 #define BK 16
 
 layout(local_size_x = 16, local_size_y = 16) in;
+layout(constant_id = 0) const int ADDMM = 0; // out = alpha * A @ B + beta * C
 layout(constant_id = 1) const int NB = 0;
 
 layout(set = 0, binding = 0) readonly buffer BA { A_ST a[]; };
 layout(set = 0, binding = 1) readonly buffer BB { A_ST b[]; };
 layout(set = 0, binding = 2) writeonly buffer BO { A_ST o[]; };
+layout(set = 0, binding = 3) readonly buffer BC { A_ST cm[]; };
 layout(push_constant) uniform PC {
     uint M, N, K, a_off, b_off, o_off;
     int sam, sak, sbk, sbn;
     uint bshape[3];
     int abs_[3];
     int bbs[3];
+    uint c_off;
+    int scm, scn;
+    int cbs[3];
+    float alpha, beta;
 } pc;
 
 shared float As[BK][BM + 1];
@@ -33,13 +39,14 @@ void main()
     uint tid = ty * 16 + tx;
     uint m0 = gl_WorkGroupID.y * BM, n0 = gl_WorkGroupID.x * BN;
     uint batch = gl_WorkGroupID.z;
-    int ab = int(pc.a_off), bb = int(pc.b_off);
+    int ab = int(pc.a_off), bb = int(pc.b_off), cb = int(pc.c_off);
     uint rb = batch;
     for (int d = NB - 1; d >= 0; d--) {
         int c = int(rb % pc.bshape[d]);
         rb /= pc.bshape[d];
         ab += c * pc.abs_[d];
         bb += c * pc.bbs[d];
+        cb += c * pc.cbs[d];
     }
     float acc[4][4];
     for (int i = 0; i < 4; i++)
@@ -75,8 +82,12 @@ void main()
             continue;
         for (int j = 0; j < 4; j++) {
             uint gn = n0 + tx + 16 * j;
-            if (gn < pc.N)
-                o[ob + gm * pc.N + gn] = A_STORE(acc[i][j]);
+            if (gn < pc.N) {
+                float r = acc[i][j];
+                if (ADDMM != 0)
+                    r = pc.alpha * r + pc.beta * A_LD(cm[cb + int(gm) * pc.scm + int(gn) * pc.scn]);
+                o[ob + gm * pc.N + gn] = A_STORE(r);
+            }
         }
     }
 }

@@ -24,4 +24,30 @@ int vk_elementwise(const char *shader, int32_t op, em_array *out, em_array *cons
  * reference, or NULL with an error. */
 em_array *vk_contiguous(em_array *a);
 
+
+/* ---- helpers of the kernels beyond elementwise (kernels_util.c) ---- */
+/* Operands of one dispatch: arrays bound in order (NULL: a tiny dummy). */
+typedef struct vk_opset {
+    vk_operand op[8];
+    int n;
+} vk_opset;
+/* Binds every array; on failure releases what was bound. fits (if given) is
+ * set false, with no error, when an array exceeds the binding range. */
+int vk_opset_get(vk_opset *s, em_array *const *arrs, int n, bool *fits);
+void vk_opset_done(vk_opset *s);
+/* Dispatches shader over the set; writes[i] marks the bindings written. */
+int vk_run(const char *shader, const int32_t *spec, int n_spec, vk_opset *s, uint32_t write_mask,
+           const void *pc, uint32_t pc_size, uint32_t gx, uint32_t gy, uint32_t gz);
+/* Copies src (any strides) into dst's GPU buffer at element offset off with
+ * strides dst_strides (over src's shape). */
+int vk_scopy(em_array *dst, int64_t off, const int64_t *dst_strides, em_array *src);
+/* A dense GPU int32 copy of an index array (a new reference, or NULL). */
+em_array *vk_index_i32(em_array *idx);
+/* A dense GPU copy unless a already is dense on the GPU (then a retained). */
+em_array *vk_dense(em_array *a);
+/* Checks the indices of an integer array against an axis of size n where a
+ * slice of `ext` elements starts (host data, or GPU data when the GPU is idle;
+ * otherwise the kernels clamp without an error). -1 with an error. */
+int vk_check_index(const char *op, em_array *idx, int axis, int64_t n, int64_t ext);
+const char *vk_size_suffix(size_t esz);
 #endif

@@ -1,11 +1,25 @@
 /* Helpers every GPU kernel file uses: the CPU fallback, dtype support, the
  * dimension merging and launch sizes of the elementwise shaders. */
+#include <stdio.h>
+#include <stdlib.h>
+
 #include "kernels.h"
+
+/* Fallbacks taken per primitive (tests check that a kernel really ran). */
+static _Atomic uint64_t fallbacks[EM_P_COUNT];
+
+uint64_t em__vk_fallbacks(int prim)
+{
+    return prim >= 0 && prim < EM_P_COUNT ? fallbacks[prim] : 0;
+}
 
 int vk_cpu_fallback(em_array *const *outs, int n_out, em_array *const *ins, int n_in,
                     const em_params *p)
 {
     em_prim_id prim = vk_prim_of(outs);
+    fallbacks[prim]++;
+    if (getenv("EMBER_VULKAN_TRACE_FALLBACK"))
+        fprintf(stderr, "gpu: %s runs on the cpu\n", em_prims[prim].name);
     em_kernel_fn k = em_cpu_backend.kernels[prim];
     if (!k)
         return em__error("%s: no kernel on the gpu or the cpu", em_prims[prim].name);
