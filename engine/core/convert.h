@@ -3,6 +3,7 @@
 #ifndef EMBER_CONVERT_H
 #define EMBER_CONVERT_H
 
+#include "half.h"
 #include <stdint.h>
 #include <string.h>
 
@@ -20,8 +21,8 @@ static inline double em__load_f64(const void *p, em_dtype t)
     case EM_INT16: return *(const int16_t *)p;
     case EM_INT32: return *(const int32_t *)p;
     case EM_INT64: return (double)*(const int64_t *)p;
-    case EM_FLOAT16: return em_f16_to_f32(*(const uint16_t *)p);
-    case EM_BFLOAT16: return em_bf16_to_f32(*(const uint16_t *)p);
+    case EM_FLOAT16: return em__half_to_float(*(const uint16_t *)p);
+    case EM_BFLOAT16: return em__bf16_to_float(*(const uint16_t *)p);
     case EM_FLOAT32: return *(const float *)p;
     case EM_FLOAT64: return *(const double *)p;
     default: return 0;
@@ -70,8 +71,8 @@ static inline void em__store_f64(void *p, em_dtype t, double v)
     case EM_INT16: *(int16_t *)p = (int16_t)em__f64_to_i64(v); break;
     case EM_INT32: *(int32_t *)p = (int32_t)em__f64_to_i64(v); break;
     case EM_INT64: *(int64_t *)p = em__f64_to_i64(v); break;
-    case EM_FLOAT16: *(uint16_t *)p = em_f32_to_f16((float)v); break;
-    case EM_BFLOAT16: *(uint16_t *)p = em_f32_to_bf16((float)v); break;
+    case EM_FLOAT16: *(uint16_t *)p = em__float_to_half((float)v); break;
+    case EM_BFLOAT16: *(uint16_t *)p = em__float_to_bf16((float)v); break;
     case EM_FLOAT32: *(float *)p = (float)v; break;
     case EM_FLOAT64: *(double *)p = v; break;
     default: break;

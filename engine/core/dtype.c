@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "ember/dtype.h"
+#include "half.h"
 
 static const struct {
     const char *name;
@@ -92,73 +93,10 @@ em_dtype em_promote_types(em_dtype a, em_dtype b)
     return signed_of_size(info[u].size * 2);
 }
 
-float em_f16_to_f32(uint16_t h)
-{
-    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
-    uint32_t exp = (h >> 10) & 0x1f, man = h & 0x3ff, bits;
-    if (exp == 0) {
-        if (man == 0) {
-            bits = sign;
-        } else { /* subnormal: renormalise */
-            exp = 127 - 15 + 1;
-            while (!(man & 0x400)) {
-                man <<= 1;
-                exp--;
-            }
-            man &= 0x3ff;
-            bits = sign | (exp << 23) | (man << 13);
-        }
-    } else if (exp == 31) {
-        bits = sign | 0x7f800000u | (man << 13);
-    } else {
-        bits = sign | ((exp + 127 - 15) << 23) | (man << 13);
-    }
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
-}
+float em_f16_to_f32(uint16_t h) { return em__half_to_float(h); }
 
-uint16_t em_f32_to_f16(float f)
-{
-    uint32_t x;
-    memcpy(&x, &f, 4);
-    uint32_t sign = (x >> 16) & 0x8000;
-    uint32_t ax = x & 0x7fffffff;
-    if (ax >= 0x7f800000u) /* inf or nan */
-        return (uint16_t)(sign | 0x7c00 | (ax > 0x7f800000u ? 0x200 | ((ax >> 13) & 0x3ff) : 0));
-    if (ax >= 0x477ff000u) /* rounds to >= 65520: overflow */
-        return (uint16_t)(sign | 0x7c00);
-    if (ax < 0x38800000u) { /* subnormal or zero in half */
-        float af;
-        memcpy(&af, &ax, 4);
-        /* scale so the half subnormal step (2^-24) is 1 and round to even */
-        float r = af * 16777216.0f;
-        uint32_t m = (uint32_t)rintf(r); /* default rounding mode: to nearest even */
-        return (uint16_t)(sign | m);
-    }
-    uint32_t e = ((ax >> 23) - 127 + 15) << 10;
-    uint32_t m = ax & 0x7fffff;
-    uint32_t h = e | (m >> 13);
-    uint32_t rest = m & 0x1fff;
-    if (rest > 0x1000 || (rest == 0x1000 && (h & 1)))
-        h++;
-    return (uint16_t)(sign | h);
-}
+uint16_t em_f32_to_f16(float f) { return em__float_to_half(f); }
 
-float em_bf16_to_f32(uint16_t b)
-{
-    uint32_t bits = (uint32_t)b << 16;
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
-}
+float em_bf16_to_f32(uint16_t b) { return em__bf16_to_float(b); }
 
-uint16_t em_f32_to_bf16(float f)
-{
-    uint32_t x;
-    memcpy(&x, &f, 4);
-    if ((x & 0x7fffffff) > 0x7f800000u)
-        return (uint16_t)((x >> 16) | 0x40);
-    x += 0x7fff + ((x >> 16) & 1);
-    return (uint16_t)(x >> 16);
-}
+uint16_t em_f32_to_bf16(float f) { return em__float_to_bf16(f); }

@@ -1,9 +1,14 @@
 /* CPU kernels of the binary primitives and of where (select). Both operands
  * arrive with the same type (the op promotes them); comparisons and logical ops
  * write bool. */
+/* See unary.c: glibc's vector math for the rows' libm calls. */
+#ifndef __FAST_MATH__
+#define __FAST_MATH__ 1
+#endif
 #include <math.h>
 
 #include "elementwise.h"
+#include "isa.h"
 
 /* Integer division as numpy: floor semantics, x/0 = 0, and MIN/-1 wraps. */
 #define IDIV(T, a, b) ((b) == 0 ? (T)0 : idiv_floor_##T((a), (b)))
@@ -219,16 +224,18 @@ static const row_table rows[EM_P_COUNT] = {
     [EM_P_RIGHT_SHIFT] = {I_ENTRIES(shr)},
 };
 
+#if EM_ISA_IS_BASE
 static int binary_kernel(em_array *const *outs, int n_out, em_array *const *ins, int n_in,
                          const em_params *p)
 {
     em_array *out = outs[0];
-    em_binary_row row = rows[out->orig_prim][ins[0]->dtype];
+    em_binary_row row = em__cpu_binary_row((em_prim_id)out->orig_prim, (em_dtype)ins[0]->dtype);
     if (!row)
         return em__error("%s: no CPU kernel for %s", em_prims[out->orig_prim].name,
                          em_dtype_name((em_dtype)ins[0]->dtype));
     return em__run_binary(out, ins[0], ins[1], row, p);
 }
+#endif
 
 /* where(c, x, y): c is bool; x and y share the output type. */
 #define SELECT_ROW(E, ST)                                                          \
@@ -248,9 +255,9 @@ SELECT_ROW(2, uint16_t)
 SELECT_ROW(4, uint32_t)
 SELECT_ROW(8, uint64_t)
 
-em_binary_row em__cpu_binary_row(em_prim_id prim, em_dtype in) { return rows[prim][in]; }
+em_binary_row EM_ISA_FN(em__cpu_binary_row)(em_prim_id prim, em_dtype in) { return rows[prim][in]; }
 
-em_ternary_row em__cpu_select_row(size_t elem_size)
+em_ternary_row EM_ISA_FN(em__cpu_select_row)(size_t elem_size)
 {
     switch (elem_size) {
     case 1: return select_1;
@@ -260,16 +267,11 @@ em_ternary_row em__cpu_select_row(size_t elem_size)
     }
 }
 
+#if EM_ISA_IS_BASE
 static int select_kernel(em_array *const *outs, int n_out, em_array *const *ins, int n_in,
                          const em_params *p)
 {
-    em_ternary_row row;
-    switch (em_dtype_size((em_dtype)outs[0]->dtype)) {
-    case 1: row = select_1; break;
-    case 2: row = select_2; break;
-    case 4: row = select_4; break;
-    default: row = select_8; break;
-    }
+    em_ternary_row row = em__cpu_select_row(em_dtype_size((em_dtype)outs[0]->dtype));
     return em__run_ternary(outs[0], ins[0], ins[1], ins[2], row, p);
 }
 
@@ -279,3 +281,4 @@ __attribute__((constructor)) static void register_binary(void)
         em__cpu_register((em_prim_id)id, binary_kernel);
     em__cpu_register(EM_P_SELECT, select_kernel);
 }
+#endif

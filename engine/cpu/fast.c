@@ -3,6 +3,7 @@
  * row, rows spread over the thread pool; half types are computed in float32,
  * float64 in double. Inputs may be strided: rows are located per row (one
  * division per dimension per row, none per element). */
+#include "half.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,12 +41,12 @@ static void load_f(const em_array *a, int64_t r, int64_t n, float *dst)
     }
     case EM_FLOAT16: {
         const uint16_t *p = (const uint16_t *)base + off;
-        for (int64_t i = 0; i < n; i++) dst[i] = em_f16_to_f32(p[i * s]);
+        for (int64_t i = 0; i < n; i++) dst[i] = em__half_to_float(p[i * s]);
         break;
     }
     case EM_BFLOAT16: {
         const uint16_t *p = (const uint16_t *)base + off;
-        for (int64_t i = 0; i < n; i++) dst[i] = em_bf16_to_f32(p[i * s]);
+        for (int64_t i = 0; i < n; i++) dst[i] = em__bf16_to_float(p[i * s]);
         break;
     }
     default: break;
@@ -59,12 +60,12 @@ static void store_f(em_array *o, int64_t r, int64_t n, const float *src)
     case EM_FLOAT32: memcpy((float *)base + r * n, src, n * sizeof(float)); break;
     case EM_FLOAT16: {
         uint16_t *p = (uint16_t *)base + r * n;
-        for (int64_t i = 0; i < n; i++) p[i] = em_f32_to_f16(src[i]);
+        for (int64_t i = 0; i < n; i++) p[i] = em__float_to_half(src[i]);
         break;
     }
     case EM_BFLOAT16: {
         uint16_t *p = (uint16_t *)base + r * n;
-        for (int64_t i = 0; i < n; i++) p[i] = em_f32_to_bf16(src[i]);
+        for (int64_t i = 0; i < n; i++) p[i] = em__float_to_bf16(src[i]);
         break;
     }
     default: break;
@@ -304,8 +305,8 @@ static int rope_kernel(em_array *const *outs, int n_out, em_array *const *ins, i
         for (int64_t i = 0; i < j.half; i++) {
             int64_t o = i * f->strides[0];
             double v = f->dtype == EM_FLOAT64   ? ((const double *)fd)[o]
-                       : f->dtype == EM_FLOAT16 ? em_f16_to_f32(((const uint16_t *)fd)[o])
-                       : f->dtype == EM_BFLOAT16 ? em_bf16_to_f32(((const uint16_t *)fd)[o])
+                       : f->dtype == EM_FLOAT16 ? em__half_to_float(((const uint16_t *)fd)[o])
+                       : f->dtype == EM_BFLOAT16 ? em__bf16_to_float(((const uint16_t *)fd)[o])
                                                  : ((const float *)fd)[o];
             inv[i] = 1.0 / v;
         }

@@ -4,19 +4,20 @@
 #ifndef EMBER_CPU_LOOPS_H
 #define EMBER_CPU_LOOPS_H
 
+#include "half.h"
 #include <stdint.h>
 
 #include "array_internal.h"
 
-static inline float em__ld_f16(const uint16_t *p) { return em_f16_to_f32(*p); }
-static inline float em__ld_bf16(const uint16_t *p) { return em_bf16_to_f32(*p); }
+static inline float em__ld_f16(const uint16_t *p) { return em__half_to_float(*p); }
+static inline float em__ld_bf16(const uint16_t *p) { return em__bf16_to_float(*p); }
 
 #define EM_LD_PLAIN(p) (*(p))
 #define EM_ST_PLAIN(p, v) (*(p) = (v))
-#define EM_LD_F16(p) em_f16_to_f32(*(p))
-#define EM_ST_F16(p, v) (*(p) = em_f32_to_f16(v))
-#define EM_LD_BF16(p) em_bf16_to_f32(*(p))
-#define EM_ST_BF16(p, v) (*(p) = em_f32_to_bf16(v))
+#define EM_LD_F16(p) em__half_to_float(*(p))
+#define EM_ST_F16(p, v) (*(p) = em__float_to_half(v))
+#define EM_LD_BF16(p) em__bf16_to_float(*(p))
+#define EM_ST_BF16(p, v) (*(p) = em__float_to_bf16(v))
 
 #define EM_FOR_INT_DTYPES(X)                                                       \
     X(EM_UINT8, uint8_t, uint8_t, EM_LD_PLAIN, EM_ST_PLAIN)                        \

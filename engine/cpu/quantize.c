@@ -4,6 +4,7 @@
  * Quantized matmul with x @ w.T (decode: one row of x) reads the packed
  * weights once, unpacking them in registers (AVX2 / AVX-512 when the CPU has
  * them); many rows of x (prefill) dequantize w and use OpenBLAS. */
+#include "half.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +16,8 @@
 static inline float ldf(const void *p, em_dtype t, int64_t i)
 {
     switch (t) {
-    case EM_FLOAT16: return em_f16_to_f32(((const uint16_t *)p)[i]);
-    case EM_BFLOAT16: return em_bf16_to_f32(((const uint16_t *)p)[i]);
+    case EM_FLOAT16: return em__half_to_float(((const uint16_t *)p)[i]);
+    case EM_BFLOAT16: return em__bf16_to_float(((const uint16_t *)p)[i]);
     case EM_FLOAT64: return (float)((const double *)p)[i];
     default: return ((const float *)p)[i];
     }
@@ -25,8 +26,8 @@ static inline float ldf(const void *p, em_dtype t, int64_t i)
 static inline void stf(void *p, em_dtype t, int64_t i, float v)
 {
     switch (t) {
-    case EM_FLOAT16: ((uint16_t *)p)[i] = em_f32_to_f16(v); break;
-    case EM_BFLOAT16: ((uint16_t *)p)[i] = em_f32_to_bf16(v); break;
+    case EM_FLOAT16: ((uint16_t *)p)[i] = em__float_to_half(v); break;
+    case EM_BFLOAT16: ((uint16_t *)p)[i] = em__float_to_bf16(v); break;
     case EM_FLOAT64: ((double *)p)[i] = v; break;
     default: ((float *)p)[i] = v; break;
     }

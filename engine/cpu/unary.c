@@ -1,8 +1,15 @@
 /* CPU kernels of the unary primitives. Floating ops arrive with a float input
  * (the op casts integers first); integer-valid ops take every type. */
+/* glibc declares its vector math (libmvec: expf, logf, tanhf ... over 4, 8 or
+ * 16 lanes) only under __FAST_MATH__; with it gcc vectorises the libm calls of
+ * the rows below. Nothing else here depends on fast-math semantics. */
+#ifndef __FAST_MATH__
+#define __FAST_MATH__ 1
+#endif
 #include <math.h>
 
 #include "elementwise.h"
+#include "isa.h"
 
 /* --- math helpers not in libm --- */
 static inline double erfinv_d(double y)
@@ -396,22 +403,20 @@ static const row_table casts[EM_DTYPE_COUNT] = {
     [EM_FLOAT64] = CAST_ENTRIES(EM_FLOAT64),
 };
 
-em_unary_row em__cpu_unary_row(em_prim_id prim, em_dtype in, em_dtype out)
+em_unary_row EM_ISA_FN(em__cpu_unary_row)(em_prim_id prim, em_dtype in, em_dtype out)
 {
     if (prim == EM_P_ASTYPE || prim == EM_P_STOP_GRADIENT)
         return casts[in][out];
     return rows[prim][in];
 }
 
+#if EM_ISA_IS_BASE
 static int unary_kernel(em_array *const *outs, int n_out, em_array *const *ins, int n_in,
                         const em_params *p)
 {
     em_array *out = outs[0], *in = ins[0];
-    em_unary_row row;
-    if (out->orig_prim == EM_P_ASTYPE || out->orig_prim == EM_P_STOP_GRADIENT)
-        row = casts[in->dtype][out->dtype];
-    else
-        row = rows[out->orig_prim][in->dtype];
+    em_unary_row row = em__cpu_unary_row((em_prim_id)out->orig_prim, (em_dtype)in->dtype,
+                                         (em_dtype)out->dtype);
     if (!row)
         return em__error("%s: no CPU kernel for %s", em_prims[out->orig_prim].name,
                          em_dtype_name((em_dtype)in->dtype));
@@ -424,3 +429,4 @@ __attribute__((constructor)) static void register_unary(void)
     for (int id = EM_P_ABS; id <= EM_P_STOP_GRADIENT; id++)
         em__cpu_register((em_prim_id)id, unary_kernel);
 }
+#endif
