@@ -1,8 +1,7 @@
 /* Gradients of the fused primitives (softmax, log_softmax, rms_norm,
  * layer_norm, rope, scaled_dot_product_attention): the vjp/jvp of each one's
  * fallback made of basic ops (ops/fast_internal.h), applied to the node's
- * inputs and parameters. Lives with nn, which needs them; the rule tables are
- * the transforms' (transforms_internal.h). */
+ * inputs and parameters. */
 #include "ops/fast_internal.h"
 #include "transforms/transforms_internal.h"
 
