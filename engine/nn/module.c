@@ -138,14 +138,7 @@ em_module *em_module_new(em_module *parent, const char *name, em_forward_fn forw
 
 void *em_module_payload(const em_module *m) { return m ? m->payload : NULL; }
 
-static int tree_index(const em_tree *t, const char *name)
-{
-    int n = em_tree_size(t);
-    for (int i = n - 1; i >= 0; i--)
-        if (!strcmp(em_tree_name(t, i), name))
-            return i;
-    return -1;
-}
+static int tree_index(const em_tree *t, const char *name) { return em_tree_index(t, name); }
 
 static int add(em_module *m, const char *name, em_array *value, uint8_t flags)
 {

@@ -220,12 +220,12 @@ static em_array *slot(ctx *c, const char *s, em_array *like, int ndim, const int
 {
     snprintf(c->buf, sizeof c->buf, "%s.%s", c->name, s);
     em_tree *t = c->st;
-    for (int i = em_tree_size(t) - 1; i >= 0; i--)
-        if (!strcmp(em_tree_name(t, i), c->buf)) {
-            if (fresh)
-                *fresh = false;
-            return em_tree_at(t, i);
-        }
+    int i = em_tree_index(t, c->buf);
+    if (i >= 0) {
+        if (fresh)
+            *fresh = false;
+        return em_tree_at(t, i);
+    }
     if (fresh)
         *fresh = true;
     if (!shape)

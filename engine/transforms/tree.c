@@ -125,6 +125,8 @@ em_array *em_get(const em_tree *t, const char *name)
     return t->arrays[k];
 }
 
+int em_tree_index(const em_tree *t, const char *name) { return t && name ? find(t, name) : -1; }
+
 int em_tree_size(const em_tree *t) { return t ? t->n : 0; }
 const char *em_tree_name(const em_tree *t, int i) { return t && i >= 0 && i < t->n ? t->names[i] : NULL; }
 em_array *em_tree_at(const em_tree *t, int i) { return t && i >= 0 && i < t->n ? t->arrays[i] : NULL; }

@@ -48,6 +48,8 @@ void em_tree_free(em_tree *t);
 int em_tree_set(em_tree *t, const char *name, em_array *a);
 /* Borrowed (the tree keeps its reference); NULL with an error if missing. */
 em_array *em_get(const em_tree *t, const char *name);
+/* The entry's index, or -1 (no error) if the tree has no such name. */
+int em_tree_index(const em_tree *t, const char *name);
 int em_tree_size(const em_tree *t);
 const char *em_tree_name(const em_tree *t, int i);
 em_array *em_tree_at(const em_tree *t, int i);
