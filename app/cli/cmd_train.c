@@ -184,6 +184,7 @@ static int run_train(int argc, char **argv)
     struct sigaction sa, old;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint;
+    sa.sa_flags = SA_RESTART; /* interrupted waits resume; the run stops between steps */
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old);
     em_train_status st = em_train_exec(run);
