@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/array_internal.h"
 #include "core/error_internal.h"
 #include "llm_internal.h"
 
@@ -873,10 +874,85 @@ static em_array *cache_put(em_llm_cache *c, em_array **buf, em_array *x, int64_t
 
 /* ---- forward ---- */
 
+/* ---- half-precision weights: decoding reads them as stored ---- */
+
+void em__llm_gemv_rows_avx2(const uint16_t *w, const float *x, float *y, int64_t n0, int64_t n1,
+                            int64_t K, int bf16);
+
+typedef struct {
+    const uint16_t *w;
+    const float *x;
+    float *y;
+    int64_t K;
+    int bf16;
+    bool avx2;
+} gemv_job;
+
+static void gemv_range(void *ctx, int64_t n0, int64_t n1)
+{
+    const gemv_job *j = ctx;
+    if (j->avx2) {
+        em__llm_gemv_rows_avx2(j->w, j->x, j->y, n0, n1, j->K, j->bf16);
+        return;
+    }
+    for (int64_t n = n0; n < n1; n++) {
+        const uint16_t *r = j->w + n * j->K;
+        float s = 0;
+        for (int64_t k = 0; k < j->K; k++)
+            s += (j->bf16 ? em_bf16_to_f32(r[k]) : em_f16_to_f32(r[k])) * j->x[k];
+        j->y[n] = s;
+    }
+}
+
+static void free_buf(void *p, void *ctx)
+{
+    (void)ctx;
+    free(p);
+}
+
+/* x (..., K) with one row, w (N, K) half, contiguous: y = x @ w.T now
+ * (evaluates x), without converting w. NULL when this path does not apply. */
+static em_array *half_matvec(em_array *x, em_array *w)
+{
+    em_dtype t = em_array_dtype(w);
+    int64_t K = em_array_dim(w, 1), N = em_array_dim(w, 0);
+    if ((t != EM_BFLOAT16 && t != EM_FLOAT16) || em_array_size(x) != K || !em_array_is_evaluated(w) ||
+        !em_array_is_contiguous(w))
+        return NULL;
+    em_array *xc = em_contiguous(em_astype(x, EM_FLOAT32));
+    if (!xc || em_eval(xc) < 0)
+        return NULL;
+    float *y = malloc(N * sizeof *y);
+    if (!y) {
+        em__error("out of memory");
+        return NULL;
+    }
+    static int avx2 = -1;
+    if (avx2 < 0)
+        avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+               __builtin_cpu_supports("f16c");
+    gemv_job j = {em_array_data(w), em_array_data(xc), y, K, t == EM_BFLOAT16, avx2 == 1};
+    em__parallel_for(N, 1 + (1 << 16) / K, gemv_range, &j);
+    int64_t shape[EM_MAX_DIMS];
+    int nd = em_array_ndim(x);
+    for (int d = 0; d < nd; d++)
+        shape[d] = em_array_shape(x)[d];
+    shape[nd - 1] = N;
+    return em_array_from_buffer(y, nd, shape, EM_FLOAT32, free_buf, NULL);
+}
+
 static em_array *linear(em_array *x, const llm_linear *L)
 {
     em_array *y;
-    if (L->scales)
+    em_dtype wt = em_array_dtype(L->w);
+    bool half = wt == EM_BFLOAT16 || wt == EM_FLOAT16;
+    if (half && !L->in_out && (y = half_matvec(x, L->w)))
+        ; /* decoding */
+    else if (half && L->in_out)
+        y = em_matmul(x, em_astype(L->w, EM_FLOAT32));
+    else if (half) /* converted row-major, then used transposed */
+        y = em_matmul(x, em_transpose(em_astype(L->w, EM_FLOAT32), NULL));
+    else if (L->scales)
         y = em_quantized_matmul(x, L->w, L->scales, L->biases, true, L->group_size, L->bits);
     else if (L->in_out)
         y = em_matmul(x, L->w);
