@@ -28,7 +28,7 @@ main (int argc, char *argv[])
   g_autoptr(GListStore) store = NULL;
   GtkWidget *window, *tree;
   GListModel *rows;
-  const char *png = argc > 1 ? argv[1] : NULL;
+  g_autofree char *png = g_build_filename (argc > 1 ? argv[1] : ".", "tensor-tree.png", NULL);
   static const gint64 s1[] = { 4, 8 }, s2[] = { 8 };
   Pixels p;
 
