@@ -14,6 +14,7 @@
 #include <ember/ember.h>
 
 #include "ember-document.h"
+#include "ember-priority.h"
 #include "ember-tensor-tree.h"
 
 struct _EmberDocument
@@ -590,7 +591,10 @@ stats_thread (GTask        *task,
 {
   StatsData *d = task_data;
   g_autofree EmberTensorStats *stats = g_new0 (EmberTensorStats, 1);
-  em_safetensors *st = em_safetensors_open (d->path);
+  em_safetensors *st;
+
+  ember_lower_worker_priority ();
+  st = em_safetensors_open (d->path);
   em_array *a = st ? em_safetensors_get (st, d->tensor) : NULL;
 
   if (a != NULL && compute_stats (a, stats))

@@ -10,8 +10,10 @@
 
 #include "ember-window.h"
 #include "ember-document.h"
+#include "ember-graph-view.h"
 #include "ember-inspector.h"
 #include "ember-status-page.h"
+#include "ember-training.h"
 
 struct _EmberWindow
 {
@@ -26,6 +28,12 @@ struct _EmberWindow
   GtkInfoBar           *banner;
   GtkLabel             *banner_label;
   GtkWidget            *content_box;
+  EmberTraining        *training;
+  GtkStack             *graph_stack;
+  EmberGraphView       *graph_view;
+  GtkLabel             *graph_title;
+  GtkLabel             *node_details;
+  GtkToggleButton      *collapse_button;
 
   GtkDropTarget        *drop_target;
   GListStore           *items;      /* EmberDocument */
@@ -417,6 +425,156 @@ open_action (GtkWidget  *widget,
   show_open_dialog (EMBER_WINDOW (widget), g_str_equal (action_name, "win.open-folder"));
 }
 
+/* ---- training and the graph ---- */
+
+static void
+update_actions (EmberWindow *self)
+{
+  gboolean running;
+
+  if (self->training == NULL)
+    return;
+  running = ember_training_is_running (self->training);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.train", !running);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.stop", running);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.show-step-graph", !running);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.save-weights",
+                                 !running && ember_training_has_result (self->training));
+}
+
+static void
+on_training_error (EmberWindow *self,
+                   const char  *message)
+{
+  ember_window_show_error (self, message);
+}
+
+static void
+on_graph_ready (EmberWindow *self,
+                EmberGraph  *graph)
+{
+  g_autofree char *title = g_strdup_printf (_("One training step of the model chosen in the Training panel: %u operations"),
+                                            ember_graph_get_n_nodes (graph));
+
+  gtk_label_set_label (self->graph_title, title);
+  gtk_toggle_button_set_active (self->collapse_button, FALSE);
+  ember_graph_view_set_graph (self->graph_view, graph);
+  gtk_stack_set_visible_child_name (self->graph_stack, "graph");
+}
+
+static void
+on_node_activated (EmberWindow    *self,
+                   int             id,
+                   EmberGraphView *view)
+{
+  EmberGraph *g = ember_graph_view_get_graph (view);
+  const char *module;
+  int group;
+  g_autofree char *text = NULL;
+  g_autofree char *extra = NULL;
+
+  if (g == NULL)
+    return;
+  module = ember_graph_get_node_module (g, id);
+  group = ember_graph_get_node_fused_group (g, id);
+  if (group >= 0)
+    extra = g_strdup_printf (_(", fused group %d"), group);
+  /* Translators: node id, op, "(shape) dtype", module, fused group. */
+  text = g_strdup_printf (_("Node %d: %s %s — module %s%s"), id,
+                          ember_graph_get_node_op (g, id), ember_graph_get_node_detail (g, id),
+                          module ? module : _("none"), extra ? extra : "");
+  gtk_label_set_label (self->node_details, text);
+}
+
+static void
+on_collapse_toggled (EmberWindow     *self,
+                     GtkToggleButton *button)
+{
+  ember_graph_view_collapse_all (self->graph_view, gtk_toggle_button_get_active (button));
+}
+
+static void
+training_action (GtkWidget  *widget,
+                 const char *action_name,
+                 GVariant   *parameter)
+{
+  EmberWindow *self = EMBER_WINDOW (widget);
+
+  if (g_str_equal (action_name, "win.train"))
+    {
+      if (ember_training_start (self->training))
+        ember_window_set_visible_panel (self, "training");
+    }
+  else if (g_str_equal (action_name, "win.stop"))
+    ember_training_stop (self->training);
+  else if (g_str_equal (action_name, "win.show-step-graph"))
+    {
+      ember_training_capture_graph (self->training);
+      ember_window_set_visible_panel (self, "graph");
+    }
+  else if (g_str_equal (action_name, "win.graph-fit"))
+    ember_graph_view_zoom_to_fit (self->graph_view);
+}
+
+/* Saves the finished run's weights and opens them in the Inspector. */
+gboolean
+ember_window_save_weights (EmberWindow *self,
+                           GFile       *file)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_file_get_path (file);
+
+  if (path == NULL || !ember_training_save_weights (self->training, path, &error))
+    {
+      ember_window_show_error (self, error ? error->message : _("Not a local file"));
+      return FALSE;
+    }
+  ember_window_open_files (self, &file, 1);
+  return TRUE;
+}
+
+static void
+on_save_response (GtkNativeDialog *dialog,
+                  int              response,
+                  EmberWindow     *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+
+      ember_window_save_weights (self, file);
+    }
+  gtk_native_dialog_destroy (dialog);
+  g_object_unref (dialog);
+}
+
+static void
+save_weights_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  EmberWindow *self = EMBER_WINDOW (widget);
+  GtkFileChooserNative *dialog = gtk_file_chooser_native_new (_("Save Weights"), GTK_WINDOW (self),
+                                                              GTK_FILE_CHOOSER_ACTION_SAVE,
+                                                              _("_Save"), _("_Cancel"));
+
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), "weights.safetensors");
+  g_signal_connect (dialog, "response", G_CALLBACK (on_save_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+}
+
+GtkWidget *
+ember_window_get_training (EmberWindow *self)
+{
+  return GTK_WIDGET (self->training);
+}
+
+GtkWidget *
+ember_window_get_graph_view (EmberWindow *self)
+{
+  return GTK_WIDGET (self->graph_view);
+}
+
 static void
 ember_window_constructed (GObject *object)
 {
@@ -431,6 +589,12 @@ static void
 ember_window_dispose (GObject *object)
 {
   EmberWindow *self = EMBER_WINDOW (object);
+
+  if (self->training != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->training, self);
+      ember_training_stop (self->training);
+    }
 
   /* The list box would select nothing into a disposed inspector. */
   if (self->items_list != NULL)
@@ -550,6 +714,8 @@ ember_window_class_init (EmberWindowClass *klass)
 
   g_type_ensure (EMBER_TYPE_STATUS_PAGE);
   g_type_ensure (EMBER_TYPE_INSPECTOR);
+  g_type_ensure (EMBER_TYPE_TRAINING);
+  g_type_ensure (EMBER_TYPE_GRAPH_VIEW);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/ember/Workbench/ember-window.ui");
   gtk_widget_class_bind_template_child (widget_class, EmberWindow, stack);
@@ -563,6 +729,26 @@ ember_window_class_init (EmberWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_item_selected);
   gtk_widget_class_bind_template_callback (widget_class, on_banner_response);
   gtk_widget_class_bind_template_callback (widget_class, on_inspector_error);
+  gtk_widget_class_bind_template_child (widget_class, EmberWindow, training);
+  gtk_widget_class_bind_template_child (widget_class, EmberWindow, graph_stack);
+  gtk_widget_class_bind_template_child (widget_class, EmberWindow, graph_view);
+  gtk_widget_class_bind_template_child (widget_class, EmberWindow, graph_title);
+  gtk_widget_class_bind_template_child (widget_class, EmberWindow, node_details);
+  gtk_widget_class_bind_template_child (widget_class, EmberWindow, collapse_button);
+  gtk_widget_class_bind_template_callback (widget_class, update_actions);
+  gtk_widget_class_bind_template_callback (widget_class, on_training_error);
+  gtk_widget_class_bind_template_callback (widget_class, on_graph_ready);
+  gtk_widget_class_bind_template_callback (widget_class, on_node_activated);
+  gtk_widget_class_bind_template_callback (widget_class, on_collapse_toggled);
+
+  gtk_widget_class_install_action (widget_class, "win.train", NULL, training_action);
+  gtk_widget_class_install_action (widget_class, "win.stop", NULL, training_action);
+  gtk_widget_class_install_action (widget_class, "win.show-step-graph", NULL, training_action);
+  gtk_widget_class_install_action (widget_class, "win.graph-fit", NULL, training_action);
+  gtk_widget_class_install_action (widget_class, "win.save-weights", NULL, save_weights_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_t, GDK_CONTROL_MASK, "win.train", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_period, GDK_CONTROL_MASK, "win.stop", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_0, GDK_CONTROL_MASK, "win.graph-fit", NULL);
 
   gtk_widget_class_install_action (widget_class, "win.open", NULL, open_action);
   gtk_widget_class_install_action (widget_class, "win.open-folder", NULL, open_action);
@@ -592,6 +778,8 @@ ember_window_init (EmberWindow *self)
   g_signal_connect (self->drop_target, "enter", G_CALLBACK (on_drop_enter), self);
   g_signal_connect (self->drop_target, "leave", G_CALLBACK (on_drop_leave), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (self->drop_target));
+
+  update_actions (self);
 }
 
 EmberWindow *

@@ -30,4 +30,10 @@ void           ember_window_show_error        (EmberWindow    *self,
 /* The banner's message while it is shown, else NULL. */
 const char    *ember_window_get_error         (EmberWindow    *self);
 
+GtkWidget     *ember_window_get_training      (EmberWindow    *self);
+GtkWidget     *ember_window_get_graph_view    (EmberWindow    *self);
+/* Saves the last finished run's weights to @file and opens it. */
+gboolean       ember_window_save_weights      (EmberWindow    *self,
+                                               GFile          *file);
+
 G_END_DECLS

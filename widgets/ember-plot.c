@@ -33,6 +33,7 @@ struct _EmberPlot
   double     x0, x1, y0, y1;   /* data range (y in log10 when log_scale) */
   double     left, top, right, bottom;
 
+  gint64     last_draw_us;
   gboolean   hovering;
   double     hover_x, hover_y;
   char      *hover_text;
@@ -227,6 +228,8 @@ ember_plot_snapshot (GtkWidget   *widget,
   GdkRGBA fg;
   double step;
 
+  gint64 start = g_get_monotonic_time ();
+
   if (w < 40 || h < 40)
     return;
 
@@ -350,6 +353,13 @@ ember_plot_snapshot (GtkWidget   *widget,
     }
 
   cairo_destroy (cr);
+  self->last_draw_us = g_get_monotonic_time () - start;
+}
+
+gint64
+ember_plot_get_last_draw_us (EmberPlot *self)
+{
+  return self->last_draw_us;
 }
 
 const char *

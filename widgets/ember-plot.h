@@ -49,6 +49,8 @@ gboolean    ember_plot_data_to_widget (EmberPlot    *self,
                                        double        y,
                                        double       *wx,
                                        double       *wy);
+/* Microseconds the last drawing took. */
+gint64      ember_plot_get_last_draw_us (EmberPlot  *self);
 void        ember_plot_series_color   (guint         series,
                                        GdkRGBA      *rgba);
 

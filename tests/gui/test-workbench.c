@@ -28,8 +28,12 @@
 #include "gui-test-util.h"
 #include "ember-application.h"
 #include "ember-document.h"
+#include "ember-graph-view.h"
+#include "ember-image-grid.h"
 #include "ember-inspector.h"
+#include "ember-plot.h"
 #include "ember-tensor-tree.h"
+#include "ember-training.h"
 #include "ember-window.h"
 
 static char *opt_out;
@@ -390,6 +394,218 @@ step_error (void)
          "banner: %s", ember_window_get_error (window));
 }
 
+/* ---- training ---- */
+
+static gint64 last_tick, worst_gap;
+static guint n_ticks;
+
+static gboolean
+measure_tick (GtkWidget     *widget,
+              GdkFrameClock *clock,
+              gpointer       data)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (last_tick != 0)
+    {
+      worst_gap = MAX (worst_gap, now - last_tick);
+    }
+  last_tick = now;
+  n_ticks++;
+  /* Keep frames coming, as an animation would. */
+  gtk_widget_queue_draw (widget);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+not_running (gpointer data)
+{
+  return !ember_training_is_running (EMBER_TRAINING (ember_window_get_training (window)));
+}
+
+static gboolean
+has_points (gpointer data)
+{
+  EmberPlot *plot = EMBER_PLOT (ember_training_get_plot (EMBER_TRAINING (ember_window_get_training (window))));
+  guint n = ember_plot_get_n_series (plot);
+
+  return n > 0 && ember_plot_get_n_points (plot, n - 1) >= GPOINTER_TO_UINT (data);
+}
+
+static void
+step_training (void)
+{
+  EmberTraining *training = EMBER_TRAINING (ember_window_get_training (window));
+  EmberPlot *plot = EMBER_PLOT (ember_training_get_plot (training));
+  g_autofree char *weights = out_path ("trained-mlp.safetensors");
+  g_autoptr(GFile) weights_file = g_file_new_for_path (weights);
+  guint tick_id;
+  gint64 start;
+  double seconds;
+  guint updates_before, items_before;
+
+  /* A short Fashion-MNIST MLP run through the Train action. */
+  ember_training_set_task (training, 0);
+  ember_training_set_max_steps (training, 60);
+  last_tick = worst_gap = 0;
+  n_ticks = 0;
+  ember_window_set_visible_panel (window, "training");
+  tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (window), measure_tick, NULL, NULL);
+  spin (1000);
+  g_print ("idle: %u frames, longest gap %.1f ms\n", n_ticks, worst_gap / 1000.0);
+  last_tick = worst_gap = 0;
+  n_ticks = 0;
+  updates_before = ember_training_get_n_updates (training);
+  start = g_get_monotonic_time ();
+  CHECK (gtk_widget_activate_action (GTK_WIDGET (window), "win.train", NULL), "no win.train");
+  CHECK (ember_training_is_running (training), "Train started nothing");
+  CHECK (g_strcmp0 (ember_window_get_visible_panel (window), "training") == 0, "Training panel not shown");
+  CHECK (wait_until (has_points, GUINT_TO_POINTER (1), 60000), "no loss point within 60 s");
+  CHECK (wait_until (not_running, NULL, 120000), "the run did not end");
+  seconds = (g_get_monotonic_time () - start) / 1e6;
+  spin (200);
+  gtk_widget_remove_tick_callback (GTK_WIDGET (window), tick_id);
+
+  g_print ("training: %s in %.2f s, %u loss points, %u UI updates, %u frames, longest frame gap %.1f ms\n",
+           ember_training_get_outcome (training), seconds,
+           ember_plot_get_n_series (plot) ? ember_plot_get_n_points (plot, ember_plot_get_n_series (plot) - 1) : 0,
+           ember_training_get_n_updates (training) - updates_before, n_ticks, worst_gap / 1000.0);
+  CHECK (g_strcmp0 (ember_training_get_outcome (training), "done") == 0, "outcome %s", ember_training_get_outcome (training));
+  CHECK (ember_plot_get_n_series (plot) == 1 && ember_plot_get_n_points (plot, 0) == 60,
+         "%u points", ember_plot_get_n_series (plot) ? ember_plot_get_n_points (plot, 0) : 0);
+  /* Coalesced: at most 30 updates a second (and one at the end). */
+  CHECK (ember_training_get_n_updates (training) - updates_before <= 30 * seconds + 2,
+         "%u updates in %.2f s", ember_training_get_n_updates (training) - updates_before, seconds);
+  /* What Ember costs the UI thread: its updates (the plot, the labels)
+   * and the drawing of the curve. The frame gaps themselves (printed above,
+   * beside the idle ones) are mostly the software renderer under Xvfb. */
+  g_print ("longest UI update %.2f ms, plot drawn in %.2f ms\n",
+           ember_training_get_max_update_us (training) / 1000.0, ember_plot_get_last_draw_us (plot) / 1000.0);
+  CHECK (ember_training_get_max_update_us (training) < 50000, "an update took %.1f ms",
+         ember_training_get_max_update_us (training) / 1000.0);
+  CHECK (ember_plot_get_last_draw_us (plot) < 50000, "the plot took %.1f ms to draw",
+         ember_plot_get_last_draw_us (plot) / 1000.0);
+  CHECK (ember_image_grid_get_n_images (EMBER_IMAGE_GRID (ember_training_get_image_grid (training))) == 24,
+         "no predictions grid");
+  {
+    g_autofree char *png = shot_path ("training");
+    GdkRGBA c;
+    Pixels p;
+
+    ember_plot_series_color (0, &c);
+    CHECK (pixels_from_widget (GTK_WIDGET (window), png, &p), "window did not render");
+    pixels_clear (&p);
+    CHECK (pixels_from_widget (GTK_WIDGET (plot), NULL, &p), "plot did not render");
+    CHECK (count_colour (&p, 0, 0, p.width, p.height, (int) (c.red * 255 + 0.5), (int) (c.green * 255 + 0.5),
+                         (int) (c.blue * 255 + 0.5), 12) > 100,
+           "the loss curve is not drawn (%u pixels)",
+           count_colour (&p, 0, 0, p.width, p.height, (int) (c.red * 255 + 0.5), (int) (c.green * 255 + 0.5),
+                         (int) (c.blue * 255 + 0.5), 12));
+    pixels_clear (&p);
+  }
+
+  /* Save the weights: they open in the Inspector. */
+  items_before = g_list_model_get_n_items (ember_window_get_items (window));
+  CHECK (ember_window_save_weights (window, weights_file), "save failed");
+  wait_until (nothing_pending, NULL, 5000);
+  CHECK (g_list_model_get_n_items (ember_window_get_items (window)) == items_before + 1, "weights not opened");
+  {
+    EmberDocument *doc = ember_inspector_get_document (EMBER_INSPECTOR (ember_window_get_inspector (window)));
+
+    CHECK (doc != NULL && g_list_model_get_n_items (ember_document_get_tensors (doc)) >= 6,
+           "saved run lists %u tensors", doc ? g_list_model_get_n_items (ember_document_get_tensors (doc)) : 0);
+  }
+
+  /* A long run, stopped. */
+  ember_training_set_max_steps (training, 0);
+  CHECK (gtk_widget_activate_action (GTK_WIDGET (window), "win.train", NULL), "no win.train");
+  CHECK (wait_until (has_points, GUINT_TO_POINTER (5), 60000), "the second run made no points");
+  start = g_get_monotonic_time ();
+  CHECK (gtk_widget_activate_action (GTK_WIDGET (window), "win.stop", NULL), "no win.stop");
+  CHECK (wait_until (not_running, NULL, 10000), "Stop did not stop");
+  g_print ("stopped in %.3f s\n", (g_get_monotonic_time () - start) / 1e6);
+  CHECK (g_strcmp0 (ember_training_get_outcome (training), "cancelled") == 0, "outcome %s", ember_training_get_outcome (training));
+  CHECK (ember_plot_get_n_series (plot) == 2, "runs are not overlaid");
+}
+
+static gboolean
+graph_laid_out (gpointer data)
+{
+  return ember_graph_view_is_laid_out (EMBER_GRAPH_VIEW (ember_window_get_graph_view (window)));
+}
+
+static void
+step_graph (void)
+{
+  EmberGraphView *view = EMBER_GRAPH_VIEW (ember_window_get_graph_view (window));
+  EmberGraph *graph;
+
+  /* The graph of the last run's model came with the run. */
+  ember_window_set_visible_panel (window, "graph");
+  CHECK (wait_until (graph_laid_out, NULL, 20000), "the Graph panel shows no graph");
+  graph = ember_graph_view_get_graph (view);
+  CHECK (graph != NULL && ember_graph_get_n_nodes (graph) > 20, "graph of %u nodes", graph ? ember_graph_get_n_nodes (graph) : 0);
+  if (graph != NULL)
+    {
+      guint matmuls = 0;
+
+      for (guint i = 0; i < ember_graph_get_n_nodes (graph); i++)
+        matmuls += strstr (ember_graph_get_node_op (graph, i), "matmul") != NULL;
+      g_print ("step graph: %u nodes, %u edges, %u matmul-like, laid out in %.3f s\n",
+               ember_graph_get_n_nodes (graph), ember_graph_get_n_edges (graph), matmuls,
+               ember_graph_view_get_layout_seconds (view));
+      CHECK (matmuls >= 3, "an MLP step with %u matmuls?", matmuls);
+    }
+  spin (300);
+  {
+    g_autofree char *png = shot_path ("graph");
+    GdkRGBA c;
+    Pixels p;
+    guint n;
+
+    CHECK (pixels_from_widget (GTK_WIDGET (window), png, &p), "window did not render");
+    pixels_clear (&p);
+    CHECK (pixels_from_widget (GTK_WIDGET (view), NULL, &p), "graph did not render");
+    n = 0;
+    for (int k = EMBER_GRAPH_NODE_INPUT; k <= EMBER_GRAPH_NODE_OTHER; k++)
+      {
+        ember_graph_view_kind_color (k, &c);
+        n += count_colour (&p, 0, 0, p.width, p.height, (int) (c.red * 255 + 0.5), (int) (c.green * 255 + 0.5),
+                           (int) (c.blue * 255 + 0.5), 3);
+      }
+    CHECK (n > 500, "only %u pixels of node colours", n);
+    pixels_clear (&p);
+  }
+  /* A node's details. */
+  {
+    graphene_rect_t r;
+
+    if (ember_graph_view_get_node_bounds (view, 0, &r))
+      {
+        int id = ember_graph_view_node_at (view, r.origin.x + r.size.width / 2, r.origin.y + r.size.height / 2);
+
+        CHECK (id == 0, "node_at gave %d", id);
+        g_signal_emit_by_name (view, "node-activated", 0);
+      }
+  }
+}
+
+static void
+step_missing_dataset (void)
+{
+  EmberTraining *training = EMBER_TRAINING (ember_window_get_training (window));
+
+  ember_training_set_data_dir (training, "/nonexistent/fashion-mnist");
+  ember_training_set_max_steps (training, 5);
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.train", NULL);
+  CHECK (wait_until (not_running, NULL, 20000), "the run with no data did not end");
+  g_print ("banner: %s\n", ember_window_get_error (window));
+  CHECK (ember_window_get_error (window) != NULL && strstr (ember_window_get_error (window), "Training failed"),
+         "no banner for a missing dataset");
+  CHECK (g_strcmp0 (ember_training_get_outcome (training), "failed") == 0, "outcome %s", ember_training_get_outcome (training));
+  ember_training_set_data_dir (training, NULL);
+}
+
 static gboolean
 run_steps (gpointer user_data)
 {
@@ -401,7 +617,10 @@ run_steps (gpointer user_data)
     {
       step_inspector ();
       step_folders ();
+      step_training ();
+      step_graph ();
       step_error ();
+      step_missing_dataset ();
       gtk_window_close (GTK_WINDOW (window));
     }
   g_application_quit (G_APPLICATION (app));
