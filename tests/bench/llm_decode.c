@@ -42,8 +42,6 @@ int main(int argc, char **argv)
         b[i] = (uint64_t)i;
     big = b;
     double ts = bench_best(5, run_stream, NULL);
-    double bw = bytes / ts;
-    free(b);
 
     em_llm *m = em_llm_load(argv[1], NULL, NULL);
     if (!m) {
@@ -75,6 +73,11 @@ int main(int argc, char **argv)
         if (st.prompt_tps > best_pre)
             best_pre = st.prompt_tps;
     }
+    /* the bandwidth again after the runs (the machine may be shared): the
+     * better of the two, so that the bound is not flattered */
+    double ts2 = bench_best(5, run_stream, NULL);
+    double bw = bytes / (ts < ts2 ? ts : ts2);
+    free(b);
     size_t wb = em_llm_weight_bytes(m);
     double bound = bw / wb;
     printf("prefill_tps=%.1f decode_tps=%.2f weight_bytes=%zu bandwidth_gbs=%.2f bound_tps=%.2f "

@@ -58,7 +58,7 @@ tmp = os.environ.get("EMBER_BENCH_LLM_DIR") or tempfile.mkdtemp(prefix="ember-be
 os.makedirs(tmp, exist_ok=True)
 try:
     d16 = os.path.join(tmp, "bf16")
-    os.makedirs(d16)
+    os.makedirs(d16, exist_ok=True)
     st_write(os.path.join(d16, "model.safetensors"), {k: (v, "BF16") for k, v in W.items()})
     write_tokenizer(d16)
     json.dump(cfg, open(os.path.join(d16, "config.json"), "w"))
@@ -84,6 +84,7 @@ try:
               f"peak {kv['peak_mb']} MB")
 
     # PyTorch eager, bf16, the same weights, with a KV cache
+    torch.set_num_threads(os.cpu_count())  # OpenMP here may default to 1: use every core, as Ember does
     T = {k: torch.from_numpy(v).to(torch.bfloat16) for k, v in W.items()}
     inv = 1.0 / (cfg["rope_theta"] ** (torch.arange(0, D, 2).float() / D))
 

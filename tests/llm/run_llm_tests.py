@@ -46,6 +46,16 @@ r = subprocess.run([cli, "generate", "--model", d, "--prompt", "the cat", "--cha
 if r.returncode != 0 or "generation:" not in r.stderr or "time to first token" not in r.stderr:
     print("FAIL generate --prompt --chat --stats:", r.returncode, r.stderr)
     failed += 1
+# stop strings: the text up to the first occurrence, nothing after it
+d = os.path.join(out, "phi3")
+base = [cli, "generate", "--model", d, "--prompt", "hello there", "--max-tokens", "20"]
+full = subprocess.run(base, capture_output=True).stdout
+stop = full[len(full) // 2: len(full) // 2 + 2]
+r = subprocess.run(base + ["--stop", stop.decode("utf-8", "replace"), "--stats"], capture_output=True)
+if stop.decode("utf-8", "replace").encode() == stop and (r.returncode != 0 or r.stdout.rstrip(b"\n") != full[:full.index(stop)].rstrip(b"\n")
+                                                         or b"stop string" not in r.stderr):
+    print("FAIL --stop:", full, stop, r.stdout, r.stderr)
+    failed += 1
 bad = os.path.join(out, "bad")
 os.makedirs(bad, exist_ok=True)
 with open(os.path.join(bad, "config.json"), "w") as f:
