@@ -361,8 +361,10 @@ drain (EmberTraining *self)
       g_autofree char *elapsed = format_seconds (p.elapsed_seconds);
       g_autofree char *remaining = format_seconds (p.remaining_seconds);
       double fraction = p.total_steps > 0 ? (double) p.step / (double) p.total_steps : 0;
-      g_autofree char *progress = g_strdup_printf (_("Step %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT),
-                                                   (gint64) p.step, (gint64) p.total_steps);
+      g_autofree char *n_step = g_strdup_printf ("%" G_GINT64_FORMAT, (gint64) p.step);
+      g_autofree char *n_total = g_strdup_printf ("%" G_GINT64_FORMAT, (gint64) p.total_steps);
+      /* Translators: the progress bar's text, "Step 120 of 4690". */
+      g_autofree char *progress = g_strdup_printf (_("Step %s of %s"), n_step, n_total);
 
       set_metric (self, M_STEP, step);
       set_metric (self, M_EPOCH, epoch);

@@ -260,6 +260,7 @@ rebuild (EmberTensorTree *self)
   g_autoptr(GListStore) root = NULL;
   g_autofree char *bytes_text = NULL;
   g_autofree char *totals = NULL;
+  g_autofree char *parameters_text = NULL;
   guint n_shown;
   guint64 parameters, bytes;
   gboolean filtering = self->filter_text != NULL && *self->filter_text;
@@ -282,11 +283,13 @@ rebuild (EmberTensorTree *self)
   gtk_single_selection_set_selected (self->selection, GTK_INVALID_LIST_POSITION);
 
   bytes_text = g_format_size (bytes);
+  parameters_text = g_strdup_printf ("%'" G_GUINT64_FORMAT, parameters);
+  /* Translators: the totals under the tensor tree: count, parameters, size. */
   totals = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                         "%u tensor · %'" G_GUINT64_FORMAT " parameters · %s",
-                                         "%u tensors · %'" G_GUINT64_FORMAT " parameters · %s",
+                                         "%u tensor · %s parameters · %s",
+                                         "%u tensors · %s parameters · %s",
                                          n_shown),
-                            n_shown, parameters, bytes_text);
+                            n_shown, parameters_text, bytes_text);
   gtk_label_set_label (self->totals_label, totals);
 }
 
