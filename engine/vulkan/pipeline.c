@@ -39,12 +39,41 @@ static struct {
     int n_mods, cap_mods;
 } P;
 
+/* Shaders compiled at run time (fused kernels), added by vk_shader_register. */
+typedef struct dyn_blob {
+    em_shader_blob b;
+    struct dyn_blob *next;
+} dyn_blob;
+static dyn_blob *dyn_blobs;
+
 static const em_shader_blob *find_blob(const char *name)
 {
     for (const em_shader_blob *b = em_shader_blobs; b->name; b++)
         if (!strcmp(b->name, name))
             return b;
+    for (dyn_blob *d = dyn_blobs; d; d = d->next)
+        if (!strcmp(d->b.name, name))
+            return &d->b;
     return NULL;
+}
+
+int vk_shader_register(const char *name, const uint32_t *code, size_t size)
+{
+    dyn_blob *d = calloc(1, sizeof *d);
+    char *nm = d ? strdup(name) : NULL;
+    uint32_t *c = nm ? malloc(size) : NULL;
+    if (!c) {
+        free(d);
+        free(nm);
+        return em__error("out of memory");
+    }
+    memcpy(c, code, size);
+    d->b = (em_shader_blob){nm, c, size};
+    vk_lock();
+    d->next = dyn_blobs;
+    dyn_blobs = d;
+    vk_unlock();
+    return 0;
 }
 
 bool vk_shader_exists(const char *shader) { return find_blob(shader) != NULL; }

@@ -91,6 +91,8 @@ void vk_pipeline_shutdown(void);
 vk_pipeline *vk_pipeline_get(const char *shader, int n_bindings, uint32_t pc_size,
                              const int32_t *spec, int n_spec);
 bool vk_shader_exists(const char *shader);
+/* Adds a SPIR-V module under a name (shaders generated at run time). */
+int vk_shader_register(const char *name, const uint32_t *code, size_t size);
 
 /* ---- dispatch (dispatch.c) ---- */
 typedef struct vk_binding {

@@ -2,7 +2,13 @@
  * CPU kernel on the same inputs: scans, sorts, indexing, concatenate, pad,
  * addmm, convolution, random bits, rope, attention, quantization. Small
  * shapes (lavapipe runs a dispatch in tens of microseconds). */
+#include "array_internal.h"
+#include "ember/nn.h"
+#include "ember/transforms.h"
 #include "vk_test.h"
+
+void em__vk_stats(uint64_t *dispatches, uint64_t *barriers, uint64_t *submits);
+uint64_t em__vk_fallbacks(int prim);
 
 #define CMP(what, tol, EXPR)                                                                       \
     do {                                                                                           \
@@ -261,8 +267,52 @@ static void quant(void)
         }
 }
 
-void em__vk_stats(uint64_t *dispatches, uint64_t *barriers, uint64_t *submits);
-uint64_t em__vk_fallbacks(int prim);
+static int gelu_fn(void *payload, em_array *const *in, int n_in, em_array **out, int max_out)
+{
+    int which = *(int *)payload;
+    em_array *x = in[0];
+    if (which == 0)
+        out[0] = em_gelu(x);
+    else if (which == 1)
+        out[0] = em_gelu_approx(x);
+    else /* comparisons, where, astype, rounding in half types */
+        out[0] = em_where(em_greater(x, em_scalar(0.25, EM_FLOAT32)),
+                          em_maximum(em_exp(x), em_astype(in[1], em_array_dtype(x))),
+                          em_multiply(em_sigmoid(x), in[1]));
+    return out[0] ? 1 : -1;
+}
+
+static void fused(void)
+{
+    static int which[3] = {0, 1, 2};
+    const em_dtype ts[] = {EM_FLOAT32, EM_FLOAT16, EM_BFLOAT16};
+    for (int w = 0; w < 3; w++)
+        for (int k = 0; k < 3; k++) EM_SCOPE {
+            em_dtype t = ts[k];
+            em_compiled *c = em_compile((em_closure){gelu_fn, &which[w], NULL}, 0);
+            em_array *x = vt_rand(t, 2, (int64_t[]){37, 19}, -3, 3, 131 + w);
+            em_array *y = vt_rand(t, 2, (int64_t[]){37, 19}, -3, 3, 132 + w);
+            em_array *r[2][2] = {{0}};
+            for (int dev = 0; dev < 2; dev++) {
+                vt_on(dev ? em_gpu() : em_cpu());
+                em_compiled_call(c, (em_array *[]){x, y}, 2, r[dev], 1);
+                /* a broadcast input too */
+                em_compiled_call(c, (em_array *[]){x, em_broadcast_to(em_slice(y, NULL, (int64_t[]){1, 19}, NULL), 2, (int64_t[]){37, 19})}, 2, r[dev] + 1, 1);
+            }
+            vt_on(em_cpu());
+            char what[64];
+            snprintf(what, sizeof what, "compiled %s %s", w == 0 ? "gelu" : w == 1 ? "gelu_approx" : "where chain", em_dtype_name(t));
+            vt_compare(what, r[0][0], r[1][0], t == EM_FLOAT32 ? 1e-10 : 1e-5);
+            vt_compare(what, r[0][1], r[1][1], t == EM_FLOAT32 ? 1e-10 : 1e-5);
+            em_compiled_free(c);
+        }
+    vt_checks++;
+    if (em__vk_fallbacks(EM_P_FUSED) != 0) {
+        printf("FAIL compiled programs ran on the cpu\n");
+        vt_failures++;
+    }
+}
+
 
 int main(void)
 {
@@ -274,6 +324,7 @@ int main(void)
     random_bits();
     fast();
     quant();
+    fused();
     uint64_t nd = 0;
     em__vk_stats(&nd, NULL, NULL);
     uint64_t fb = 0;
