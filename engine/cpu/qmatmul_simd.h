@@ -1,22 +1,50 @@
-/* Row kernels of quantized matmul, one per instruction set (chosen at run time
- * in quantize.c). A row: w packed (K * bits / 32 words), s and b its K / gs
- * scales and biases as float, x (K) and xs (K / gs group sums of x); returns
- * sum over groups of s[g] * dot(q_g, x_g) + b[g] * xs[g]. */
+/* Dot kernels of the quantized matrix-vector product (decode), one build per
+ * instruction set (chosen at run time in quantize.c). Each call takes four
+ * rows of packed weights at once (they share the loads of x).
+ *
+ * x comes prepared once per call (quantize.c, qmv_prep): per group g of gs
+ * values, dx[g] = max|x| / 32767 and two int16 levels
+ *   xh = rint(x / dx),  xl = rint((x - dx xh) * 32768 / dx),
+ * so that x = dx (xh + xl / 32768) to within max|x| 2^-31 (finer than float's
+ * own rounding). The products q * xh and q * xl are exact integer dot products
+ * (pmaddwd / vpdpwssd), so the result is as close to numpy's float reference
+ * as a float accumulation would be, while the weights are unpacked with two
+ * integer operations per 64 nibbles instead of a float conversion each.
+ *
+ * For 4 bits the two nibbles of each byte are the values 2j and 2j + 1: within
+ * each block of `block` values (EM_QMV_BLOCK*), x is stored with the even
+ * positions first and the odd ones after. For 8 bits, natural order.
+ *
+ * res[r] = sum_g s[r][g] dx[g] (dot(q_g, xh_g) + dot(q_g, xl_g) / 32768)
+ *          + b[r][g] xs[g],
+ * xs[g] being the float sum of x over group g; scales and biases of type st
+ * (EM_QST_*), converted in registers. pf is where the next four rows start
+ * (they are prefetched into L2 at the pace of the current ones: the hardware
+ * prefetchers alone leave four interleaved streams well short of the memory
+ * bandwidth). */
 #ifndef EMBER_CPU_QMATMUL_SIMD_H
 #define EMBER_CPU_QMATMUL_SIMD_H
 
 #include <stdint.h>
 
-typedef float (*em_qrow_fn)(const uint32_t *w, const float *s, const float *b, const float *x,
-                            const float *xs, int64_t K, int gs);
+enum { EM_QST_F32, EM_QST_F16, EM_QST_BF16 };
 
-float em__qrow4_avx2(const uint32_t *w, const float *s, const float *b, const float *x,
-                     const float *xs, int64_t K, int gs);
-float em__qrow8_avx2(const uint32_t *w, const float *s, const float *b, const float *x,
-                     const float *xs, int64_t K, int gs);
-float em__qrow4_avx512(const uint32_t *w, const float *s, const float *b, const float *x,
-                       const float *xs, int64_t K, int gs);
-float em__qrow8_avx512(const uint32_t *w, const float *s, const float *b, const float *x,
-                       const float *xs, int64_t K, int gs);
+#define EM_QDOT_ARGS                                                                     \
+    const uint8_t *const w[4], const uint8_t *pf, const void *const s[4],                \
+        const void *const b[4], int st,                                                    \
+        const int16_t *xh, const int16_t *xl, const float *dx, const float *xs, int64_t K, \
+        int gs, float res[4]
+typedef void (*em_qdot_fn)(EM_QDOT_ARGS);
+
+#define EM_QMV_BLOCK_AVX2 32   /* 4-bit x layout block of the AVX2 kernels */
+#define EM_QMV_BLOCK_AVX512 64 /* and of the AVX-512 ones (K % 64 == 0) */
+
+void em__qdot_b4_avx2(EM_QDOT_ARGS);
+void em__qdot_b8_avx2(EM_QDOT_ARGS);
+void em__qdot_b4_avx512(EM_QDOT_ARGS);
+void em__qdot_b8_avx512(EM_QDOT_ARGS);
+/* the same with AVX-512 VNNI (vpdpwssd) */
+void em__qdot_b4_avx512vnni(EM_QDOT_ARGS);
+void em__qdot_b8_avx512vnni(EM_QDOT_ARGS);
 
 #endif

@@ -200,78 +200,148 @@ static float qrow_generic(const uint32_t *w, const float *s, const float *b, con
     return acc;
 }
 
-static float qrow4_c(const uint32_t *w, const float *s, const float *b, const float *x,
-                     const float *xs, int64_t K, int gs)
+/* EMBER_QMATMUL_ISA=c|avx2|avx512-novnni|avx512 caps the path (tests, benchmarks). */
+static int qmv_isa(void)
 {
-    return qrow_generic(w, s, b, x, xs, K, gs, 4);
-}
-static float qrow8_c(const uint32_t *w, const float *s, const float *b, const float *x,
-                     const float *xs, int64_t K, int gs)
-{
-    return qrow_generic(w, s, b, x, xs, K, gs, 8);
-}
-static float qrow2_c(const uint32_t *w, const float *s, const float *b, const float *x,
-                     const float *xs, int64_t K, int gs)
-{
-    return qrow_generic(w, s, b, x, xs, K, gs, 2);
-}
-
-/* EMBER_QMATMUL_ISA=c|avx2|avx512 forces a path (for tests and benchmarks). */
-static em_qrow_fn pick_row(int bits)
-{
-    static int isa = -1; /* 0 c, 1 avx2, 2 avx512 */
+    static int isa = -1; /* 0 c, 1 avx2, 2 avx512, 3 avx512 + vnni */
     if (isa < 0) {
         const char *env = getenv("EMBER_QMATMUL_ISA");
+        int best = 0;
+#if defined(__x86_64__)
         __builtin_cpu_init();
-        int best = __builtin_cpu_supports("avx512f") ? 2
-                   : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1 : 0;
-        int want = !env ? best : !strcmp(env, "avx512") ? 2 : !strcmp(env, "avx2") ? 1 : 0;
-        isa = want < best ? want : best;
+        if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+            best = 1;
+        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+            __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
+            best = __builtin_cpu_supports("avx512vnni") ? 3 : 2;
+#endif
+        int want = !env ? 3
+                   : !strcmp(env, "avx512") ? 3
+                   : !strcmp(env, "avx512-novnni") ? 2
+                   : !strcmp(env, "avx2") ? 1 : 0;
+        isa = want < best ? want : best; /* a race here writes the same value */
     }
-    if (bits == 4)
-        return isa == 2 ? em__qrow4_avx512 : isa == 1 ? em__qrow4_avx2 : qrow4_c;
-    if (bits == 8)
-        return isa == 2 ? em__qrow8_avx512 : isa == 1 ? em__qrow8_avx2 : qrow8_c;
-    return qrow2_c;
+    return isa;
+}
+
+/* The dot kernel of (bits, K) on this CPU and its 4-bit x layout block; NULL
+ * for the plain C path (2 bits, no AVX2). */
+static em_qdot_fn pick_dot(int bits, int64_t K, int *block)
+{
+    int isa = qmv_isa();
+#if defined(__x86_64__)
+    if (bits == 4 && isa >= 2 && K % 64 == 0) {
+        *block = EM_QMV_BLOCK_AVX512;
+        return isa == 3 ? em__qdot_b4_avx512vnni : em__qdot_b4_avx512;
+    }
+    if (bits == 8 && isa >= 2) {
+        *block = 0;
+        return isa == 3 ? em__qdot_b8_avx512vnni : em__qdot_b8_avx512;
+    }
+    if (isa >= 1 && (bits == 4 || bits == 8)) {
+        *block = bits == 4 ? EM_QMV_BLOCK_AVX2 : 0;
+        return bits == 4 ? em__qdot_b4_avx2 : em__qdot_b8_avx2;
+    }
+#endif
+    *block = 0;
+    return NULL;
+}
+
+/* x (M rows of K, float) in the kernels' form (qmatmul_simd.h): xh, xl (M*K)
+ * and dx (M*ng); 4-bit rows reordered within blocks of `block` values. */
+static void qmv_prep(const float *x, int64_t M, int64_t K, int gs, int block, int16_t *xh,
+                     int16_t *xl, float *dx)
+{
+    int64_t ng = K / gs;
+    for (int64_t i = 0; i < M * ng; i++) {
+        const float *xg = x + i * gs;
+        float mx = 0;
+        for (int k = 0; k < gs; k++)
+            mx = fmaxf(mx, fabsf(xg[k]));
+        double d = (float)(mx / 32767.0), inv = mx > 0 ? 1.0 / d : 0;
+        dx[i] = (float)d;
+        for (int k = 0; k < gs; k++) {
+            double h = rint(xg[k] * inv);
+            h = h > 32767 ? 32767 : h < -32767 ? -32767 : h;
+            double l = rint((xg[k] - h * d) * inv * 32768.0);
+            l = l > 32767 ? 32767 : l < -32767 ? -32767 : l;
+            int64_t pos = i * gs + k;
+            if (block) { /* evens first, then odds, within each block */
+                int64_t j = pos % block;
+                pos += (j & 1 ? block / 2 : 0) + j / 2 - j;
+            }
+            xh[pos] = (int16_t)h;
+            xl[pos] = (int16_t)l;
+        }
+    }
 }
 
 typedef struct {
-    em_qrow_fn row;
-    const uint32_t *w;
+    em_qdot_fn dot;
+    const uint8_t *w;
     const void *s, *b;
     em_dtype st;
-    const float *x, *xs;
+    const float *x, *xs, *dx; /* x float (C path), group sums, x steps */
+    const int16_t *xh, *xl;
     float *out;
     int64_t M, N, K;
     int gs, bits;
 } qmv_job;
 
+/* Rows [4 begin, 4 end) of w, clipped to N. */
 static void qmv_range(void *ctx, int64_t begin, int64_t end)
 {
     qmv_job *j = ctx;
-    int64_t ng = j->K / j->gs, wpr = j->K * j->bits / 32;
-    float sb[2 * 1024], *s = sb, *b;
-    if (ng > 1024) {
-        s = malloc(2 * ng * sizeof *s);
+    int64_t ng = j->K / j->gs, rb = j->K * j->bits / 8;
+    float stack[8 * 256], *s = stack;
+    if (ng > 256 && !j->dot) {
+        s = malloc(8 * ng * sizeof *s);
         if (!s)
             return;
     }
-    b = s + ng;
-    for (int64_t n = begin; n < end; n++) {
-        if (j->st == EM_FLOAT32) {
-            memcpy(s, (const float *)j->s + n * ng, ng * sizeof *s);
-            memcpy(b, (const float *)j->b + n * ng, ng * sizeof *b);
-        } else {
-            for (int64_t g = 0; g < ng; g++) {
-                s[g] = ldf(j->s, j->st, n * ng + g);
-                b[g] = ldf(j->b, j->st, n * ng + g);
+    float *b = s + 4 * ng; /* 4 rows of scales and biases (C path) */
+    for (int64_t n0 = 4 * begin; n0 < 4 * end && n0 < j->N; n0 += 4) {
+        int nr = j->N - n0 < 4 ? (int)(j->N - n0) : 4;
+        for (int r = 0; r < nr && !j->dot; r++) {
+            int64_t n = n0 + r;
+            if (j->st == EM_FLOAT32) {
+                memcpy(s + r * ng, (const float *)j->s + n * ng, ng * sizeof *s);
+                memcpy(b + r * ng, (const float *)j->b + n * ng, ng * sizeof *b);
+            } else {
+                for (int64_t g = 0; g < ng; g++) {
+                    s[r * ng + g] = ldf(j->s, j->st, n * ng + g);
+                    b[r * ng + g] = ldf(j->b, j->st, n * ng + g);
+                }
             }
         }
-        for (int64_t m = 0; m < j->M; m++)
-            j->out[m * j->N + n] =
-                j->row(j->w + n * wpr, s, b, j->x + m * j->K, j->xs + m * ng, j->K, j->gs);
+        for (int64_t m = 0; m < j->M; m++) {
+            const float *xs = j->xs + m * ng;
+            float res[4];
+            if (j->dot) {
+                const uint8_t *wr[4];
+                const void *sr[4], *br[4];
+                size_t e = em_dtype_size(j->st);
+                for (int r = 0; r < 4; r++) {
+                    int64_t n = n0 + (r < nr ? r : 0);
+                    wr[r] = j->w + n * rb;
+                    sr[r] = (const char *)j->s + n * ng * e;
+                    br[r] = (const char *)j->b + n * ng * e;
+                }
+                int st = j->st == EM_FLOAT16 ? EM_QST_F16 : j->st == EM_BFLOAT16 ? EM_QST_BF16 : EM_QST_F32;
+                /* the next four rows, or these again at the end */
+                const uint8_t *pf = j->w + (n0 + 4 < j->N ? n0 + 4 : n0) * rb;
+                j->dot(wr, pf, sr, br, st, j->xh + m * j->K, j->xl + m * j->K, j->dx + m * ng, xs, j->K,
+                       j->gs, res);
+            } else {
+                for (int r = 0; r < nr; r++)
+                    res[r] = qrow_generic((const uint32_t *)(j->w + (n0 + r) * rb), s + r * ng,
+                                          b + r * ng, j->x + m * j->K, xs, j->K, j->gs, j->bits);
+            }
+            for (int r = 0; r < nr; r++)
+                j->out[m * j->N + n0 + r] = res[r];
+        }
     }
-    if (s != sb)
+    if (s != stack)
         free(s);
 }
 
@@ -304,23 +374,39 @@ static int qmatmul_kernel(em_array *const *outs, int n_out, em_array *const *ins
         xf[i] = ldf(xd, (em_dtype)x->dtype, i);
     if (tr && M < 16) {
         int64_t ng = K / gs;
-        float *xs = malloc((M * ng + 1) * sizeof *xs);
-        qmv_job j = {.row = pick_row(bits), .w = dense(wq, &o2), .s = dense(sc, &o3), .b = dense(bi, &o4),
-                     .st = (em_dtype)sc->dtype, .x = xf, .xs = xs, .out = of, .M = M, .N = N, .K = K,
-                     .gs = gs, .bits = bits};
-        if (!xs || !j.w || !j.s || !j.b) {
+        int block = 0;
+        em_qdot_fn dot = pick_dot(bits, K, &block);
+        em_dtype st = (em_dtype)sc->dtype;
+        if (st != EM_FLOAT32 && st != EM_FLOAT16 && st != EM_BFLOAT16)
+            dot = NULL;
+        float *xs = malloc((M * ng + 1) * sizeof *xs), *dx = malloc((M * ng + 1) * sizeof *dx);
+        int16_t *xh = dot ? malloc((M * K + 1) * sizeof *xh) : NULL;
+        int16_t *xl = dot ? malloc((M * K + 1) * sizeof *xl) : NULL;
+        qmv_job j = {.dot = dot, .w = dense(wq, &o2), .s = dense(sc, &o3), .b = dense(bi, &o4),
+                     .st = (em_dtype)sc->dtype, .x = xf, .xs = xs, .dx = dx, .xh = xh, .xl = xl,
+                     .out = of, .M = M, .N = N, .K = K, .gs = gs, .bits = bits};
+        if (!xs || !dx || (dot && (!xh || !xl)) || !j.w || !j.s || !j.b) {
             free(xs);
+            free(dx);
+            free(xh);
+            free(xl);
             rc = em__error("quantized_matmul: out of memory");
             goto done;
         }
         for (int64_t i = 0; i < M * ng; i++) {
-            float t = 0;
+            double t = 0;
             for (int k = 0; k < gs; k++)
                 t += xf[i * gs + k];
-            xs[i] = t;
+            xs[i] = (float)t;
         }
-        em__parallel_for(N, 1 + 262144 / (K * M + 1), qmv_range, &j);
+        if (dot)
+            qmv_prep(xf, M, K, gs, block, xh, xl, dx);
+        int64_t blocks = (N + 3) / 4;
+        em__parallel_for(blocks, 1 + 65536 / (4 * K * M + 1), qmv_range, &j);
         free(xs);
+        free(dx);
+        free(xh);
+        free(xl);
     } else {
         /* dequantize w to float32 and multiply with OpenBLAS */
         const em_blas *blas = em__blas();
