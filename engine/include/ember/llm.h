@@ -114,7 +114,8 @@ typedef struct em_llm_stats {
 
 /* Called for each generated token, on the generating thread: TEXT is the new
  * decoded text (may be empty; stop strings are held back and cut), ID the
- * token. Return false to stop. */
+ * token, or -1 for text still held at the end (an incomplete character, text
+ * held back for a stop string that did not come). Return false to stop. */
 typedef bool (*em_llm_token_fn)(void *user, int32_t id, const char *text, size_t len);
 
 /* A session keeps a model's KV cache between generations: a new prompt that
