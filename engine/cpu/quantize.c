@@ -314,6 +314,15 @@ static void qmv_range(void *ctx, int64_t begin, int64_t end)
                 }
             }
         }
+        if (j->dot && n0 + 4 < j->N) { /* the next rows' scales and biases */
+            size_t e = em_dtype_size(j->st);
+            const char *ps = (const char *)j->s + (n0 + 4) * ng * e;
+            const char *pb = (const char *)j->b + (n0 + 4) * ng * e;
+            for (int64_t o = 0; o < 4 * ng * (int64_t)e; o += 64) {
+                __builtin_prefetch(ps + o);
+                __builtin_prefetch(pb + o);
+            }
+        }
         for (int64_t m = 0; m < j->M; m++) {
             const float *xs = j->xs + m * ng;
             float res[4];
