@@ -33,7 +33,7 @@ GtkWidget   *ember_training_get_plot       (EmberTraining *self);
 GtkWidget   *ember_training_get_image_grid (EmberTraining *self);
 /* Main-thread updates made so far (each at most every 1/30 s). */
 guint        ember_training_get_n_updates  (EmberTraining *self);
-/* The longest a main-thread update took (microseconds). */
+/* The most CPU time a main-thread update took (microseconds). */
 gint64       ember_training_get_max_update_us (EmberTraining *self);
 /* The last run's status: "done", "cancelled", "failed" or NULL. */
 const char  *ember_training_get_outcome    (EmberTraining *self);
