@@ -614,6 +614,60 @@ step_missing_dataset (void)
   ember_training_set_data_dir (training, NULL);
 }
 
+/* Out of memory: with a memory limit below a tensor's size, its statistics
+ * fail with the engine's message in the banner, and the app carries on. */
+static void
+step_out_of_memory (void)
+{
+  g_autofree char *big = out_path ("big-10g.safetensors");
+  const char *paths[] = { big, NULL };
+  EmberInspector *inspector = EMBER_INSPECTOR (ember_window_get_inspector (window));
+  EmberTensorTree *tree = EMBER_TENSOR_TREE (ember_inspector_get_tree (inspector));
+
+  gtk_info_bar_set_revealed (GTK_INFO_BAR (find_descendant (GTK_WIDGET (window), GTK_TYPE_INFO_BAR)), FALSE);
+  drop_files (paths);
+  wait_until (nothing_pending, NULL, 5000);
+  em_memory_set_limit (16 << 20);
+  ember_tensor_tree_expand_all (tree);
+  CHECK (ember_tensor_tree_select (tree, "model.layers.3.mlp.weight"), "no layer 3");
+  CHECK (wait_until (error_shown, NULL, 20000), "no banner when out of memory");
+  g_print ("banner: %s\n", ember_window_get_error (window));
+  CHECK (ember_window_get_error (window) && strstr (ember_window_get_error (window), "out of memory"),
+         "banner: %s", ember_window_get_error (window));
+  em_memory_set_limit (0);
+  spin (200);
+  {
+    g_autofree char *png = shot_path ("out-of-memory");
+    Pixels p;
+
+    CHECK (pixels_from_widget (GTK_WIDGET (window), png, &p), "window did not render");
+    pixels_clear (&p);
+  }
+}
+
+/* Files dragged over the window: the content is outlined. */
+static void
+step_drop_highlight (void)
+{
+  GdkDragAction action = 0;
+  GtkWidget *box = find_descendant (GTK_WIDGET (window), GTK_TYPE_INFO_BAR);
+
+  box = gtk_widget_get_parent (box);
+  g_signal_emit_by_name (ember_window_get_drop_target (window), "enter", 200.0, 200.0, &action);
+  CHECK (action == GDK_ACTION_COPY, "enter answered %d", action);
+  CHECK (gtk_widget_has_css_class (box, "drop-highlight"), "no highlight while dragging");
+  spin (200);
+  {
+    g_autofree char *png = shot_path ("drop");
+    Pixels p;
+
+    CHECK (pixels_from_widget (GTK_WIDGET (window), png, &p), "window did not render");
+    pixels_clear (&p);
+  }
+  g_signal_emit_by_name (ember_window_get_drop_target (window), "leave");
+  CHECK (!gtk_widget_has_css_class (box, "drop-highlight"), "highlight stayed after leave");
+}
+
 static gboolean
 run_steps (gpointer user_data)
 {
@@ -629,6 +683,8 @@ run_steps (gpointer user_data)
       step_graph ();
       step_error ();
       step_missing_dataset ();
+      step_out_of_memory ();
+      step_drop_highlight ();
       gtk_window_close (GTK_WINDOW (window));
     }
   g_application_quit (G_APPLICATION (app));
