@@ -2,13 +2,136 @@
  * (over the last axis), rope and scaled dot-product attention. One pass per
  * row, rows spread over the thread pool; half types are computed in float32,
  * float64 in double. Inputs may be strided: rows are located per row (one
- * division per dimension per row, none per element). */
+ * division per dimension per row, none per element).
+ *
+ * The float32 row functions are compiled three times (baseline, AVX2,
+ * AVX-512; isa.h) and the rows kernel, built once, takes the best build's.
+ * glibc declares its vector expf/logf (libmvec) only under __FAST_MATH__, so
+ * it is defined here (as in unary.c) to let gcc vectorise the exp passes;
+ * nothing else depends on fast-math semantics. */
+#ifndef __FAST_MATH__
+#define __FAST_MATH__ 1
+#endif
 #include "half.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "isa.h"
 #include "loops.h"
+
+/* ---- float32 rows (per instruction set): short passes over a row that sits
+ * in L1; reductions keep FL independent lanes so they vectorise ---- */
+#define FL 16
+
+static float max_f(const float *x, int64_t n)
+{
+    float mv[FL];
+    for (int k = 0; k < FL; k++)
+        mv[k] = -INFINITY;
+    int64_t i = 0;
+    for (; i + FL <= n; i += FL)
+        for (int k = 0; k < FL; k++)
+            mv[k] = x[i + k] > mv[k] ? x[i + k] : mv[k];
+    float m = -INFINITY;
+    for (; i < n; i++)
+        m = x[i] > m ? x[i] : m;
+    for (int k = 0; k < FL; k++)
+        m = mv[k] > m ? mv[k] : m;
+    return m;
+}
+
+/* sum of x, or of x * x when sq */
+static float sum_f(const float *x, int64_t n, bool sq)
+{
+    float sv[FL] = {0};
+    int64_t i = 0;
+    if (sq)
+        for (; i + FL <= n; i += FL)
+            for (int k = 0; k < FL; k++)
+                sv[k] += x[i + k] * x[i + k];
+    else
+        for (; i + FL <= n; i += FL)
+            for (int k = 0; k < FL; k++)
+                sv[k] += x[i + k];
+    float s = 0;
+    for (; i < n; i++)
+        s += sq ? x[i] * x[i] : x[i];
+    for (int w = FL / 2; w > 0; w /= 2)
+        for (int k = 0; k < w; k++)
+            sv[k] += sv[k + w];
+    return s + sv[0];
+}
+
+static void softmax_row_f(float *x, int64_t n, bool log_out)
+{
+    float m = max_f(x, n);
+    if (m == -INFINITY)
+        m = 0;
+    if (log_out) {
+        float t[256], s = 0;
+        for (int64_t i = 0; i < n; i += 256) {
+            int64_t c = n - i < 256 ? n - i : 256;
+            for (int64_t k = 0; k < c; k++)
+                t[k] = expf(x[i + k] - m);
+            s += sum_f(t, c, false);
+        }
+        float l = logf(s);
+        for (int64_t i = 0; i < n; i++)
+            x[i] = (x[i] - m) - l;
+        return;
+    }
+    for (int64_t i = 0; i < n; i++)
+        x[i] = expf(x[i] - m);
+    float inv = 1.0f / sum_f(x, n, false);
+    for (int64_t i = 0; i < n; i++)
+        x[i] *= inv;
+}
+
+static void rms_row_f(float *x, int64_t n, const float *w, double eps)
+{
+    float k = 1.0f / sqrtf(sum_f(x, n, true) / (float)n + (float)eps);
+    if (w)
+        for (int64_t i = 0; i < n; i++)
+            x[i] = x[i] * k * w[i];
+    else
+        for (int64_t i = 0; i < n; i++)
+            x[i] *= k;
+}
+
+static void ln_row_f(float *x, int64_t n, const float *w, const float *b, double eps)
+{
+    float mu = sum_f(x, n, false) / (float)n;
+    for (int64_t i = 0; i < n; i++)
+        x[i] -= mu;
+    float k = 1.0f / sqrtf(sum_f(x, n, true) / (float)n + (float)eps);
+    if (w && b)
+        for (int64_t i = 0; i < n; i++)
+            x[i] = x[i] * k * w[i] + b[i];
+    else if (w)
+        for (int64_t i = 0; i < n; i++)
+            x[i] = x[i] * k * w[i];
+    else if (b)
+        for (int64_t i = 0; i < n; i++)
+            x[i] = x[i] * k + b[i];
+    else
+        for (int64_t i = 0; i < n; i++)
+            x[i] *= k;
+}
+
+typedef struct {
+    void (*softmax)(float *x, int64_t n, bool log_out);
+    void (*rms)(float *x, int64_t n, const float *w, double eps);
+    void (*ln)(float *x, int64_t n, const float *w, const float *b, double eps);
+} fast_rows;
+
+const void *EM_ISA_FN(em__fast_rows)(void)
+{
+    static const fast_rows r = {softmax_row_f, rms_row_f, ln_row_f};
+    return &r;
+}
+
+#if EM_ISA_IS_BASE
 
 /* Element offset of row r (rows of the last axis) of a. */
 static int64_t row_offset(const em_array *a, int64_t r)
@@ -133,7 +256,6 @@ static void load_d(const em_array *a, int64_t r, int64_t n, double *dst)
         for (int64_t i = 0; i < n; i++)                                            \
             x[i] = x[i] * k * (w ? w[i] : (T)1) + (b ? b[i] : (T)0);               \
     }
-ROW_FUNCS(float, f, expf, logf, sqrtf)
 ROW_FUNCS(double, d, exp, log, sqrt)
 
 /* ---- softmax, log_softmax, rms_norm, layer_norm ---- */
@@ -162,6 +284,7 @@ static void rows_range(void *ctx, int64_t begin, int64_t end)
         }
         return;
     }
+    const fast_rows *fr = em__cpu_fast_rows();
     bool direct = j->x->dtype == EM_FLOAT32;
     float *tmp = direct ? NULL : malloc(n * sizeof *tmp);
     if (!direct && !tmp)
@@ -170,10 +293,10 @@ static void rows_range(void *ctx, int64_t begin, int64_t end)
         float *x = direct ? (float *)em__data(j->out) + r * n : tmp;
         load_f(j->x, r, n, x);
         switch (j->prim) {
-        case EM_P_SOFTMAX: softmax_row_f(x, n, false); break;
-        case EM_P_LOG_SOFTMAX: softmax_row_f(x, n, true); break;
-        case EM_P_RMS_NORM: rms_row_f(x, n, j->w, j->eps); break;
-        default: ln_row_f(x, n, j->w, j->b, j->eps); break;
+        case EM_P_SOFTMAX: fr->softmax(x, n, false); break;
+        case EM_P_LOG_SOFTMAX: fr->softmax(x, n, true); break;
+        case EM_P_RMS_NORM: fr->rms(x, n, j->w, j->eps); break;
+        default: fr->ln(x, n, j->w, j->b, j->eps); break;
         }
         if (!direct)
             store_f(j->out, r, n, x);
@@ -480,3 +603,4 @@ __attribute__((constructor)) static void register_fast(void)
     em__cpu_register(EM_P_ROPE, rope_kernel);
     em__cpu_register(EM_P_SDPA, sdpa_kernel);
 }
+#endif

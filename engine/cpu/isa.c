@@ -56,3 +56,21 @@ em_ternary_row em__cpu_select_row(size_t elem_size)
     default: return em__cpu_select_row_base(elem_size);
     }
 }
+
+const void *em__cpu_reduce_fns(void)
+{
+    switch (best()) {
+    case ISA_AVX512: return em__reduce_fns_avx512();
+    case ISA_AVX2: return em__reduce_fns_avx2();
+    default: return em__reduce_fns_base();
+    }
+}
+
+const void *em__cpu_fast_rows(void)
+{
+    switch (best()) {
+    case ISA_AVX512: return em__fast_rows_avx512();
+    case ISA_AVX2: return em__fast_rows_avx2();
+    default: return em__fast_rows_base();
+    }
+}

@@ -25,4 +25,15 @@ EM_ISA_DECLARE(base)
 EM_ISA_DECLARE(avx2)
 EM_ISA_DECLARE(avx512)
 
+/* The reductions' per-dtype tables (reduce.c) and the fused row functions
+ * (fast.c), one per build; em__cpu_reduce_fns / em__cpu_fast_rows pick. */
+#define EM_ISA_DECLARE_ROWS(isa)                                                   \
+    const void *em__reduce_fns_##isa(void);                                        \
+    const void *em__fast_rows_##isa(void);
+EM_ISA_DECLARE_ROWS(base)
+EM_ISA_DECLARE_ROWS(avx2)
+EM_ISA_DECLARE_ROWS(avx512)
+const void *em__cpu_reduce_fns(void);
+const void *em__cpu_fast_rows(void);
+
 #endif

@@ -9,12 +9,17 @@
  *    outputs, and over pieces of each reduction when there are few outputs;
  *  - column mode (the innermost kept axis is contiguous and the reduced ones
  *    are not): blocks of outputs accumulate whole contiguous input rows.
- * Accumulators: float32 sums in blocks of float lanes summed in double, other
- * float sums and products in double, integers in 64 bits (wrapping). */
+ * Accumulators: float sums in blocks of float lanes (rows) or of float
+ * columns (64 rows at a time) summed in double, products in double, integers
+ * in 64 bits (wrapping).
+ *
+ * The per-dtype functions are compiled three times (baseline, AVX2, AVX-512;
+ * isa.h) and the driver, built once, takes the table of the best build. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "isa.h"
 #include "loops.h"
 
 static inline float ld_bf16(const uint16_t *p)
@@ -35,10 +40,13 @@ typedef struct red_fns {
     void (*combine)(void *acc, const void *b, int64_t n);
     void (*store)(void *out, const void *acc, int64_t n);
     size_t asz; /* bytes of one accumulator */
+    /* acc[j] = op(acc[j], x[r rs + j]) for j < n (n <= KB), r < rows */
+    void (*colblk)(void *acc, const void *x, int64_t n, int64_t rows, int64_t rs);
 } red_fns;
 
 #define LANES 16
 #define BLOCK 4096
+#define KB 1024 /* columns of one column-mode task */
 
 /* Generic pieces: ACC is the slot type, OPX(a, v) folds v into a,
  * CV(v) converts a loaded value to ACC. */
@@ -72,6 +80,46 @@ typedef struct red_fns {
         const ACC *acc = acc_;                                                             \
         for (int64_t j = 0; j < n; j++)                                                    \
             OSTORE(out + j, (OCT)acc[j]);                                                  \
+    }
+
+/* Column block by rows: the plain fold (COLB_GEN), or for float sums (COLB_FSUM)
+ * 64 rows at a time summed in float columns, then added into the double ones. */
+#define COLB_GEN(NAME, E, ST)                                                              \
+    static void NAME##_colblk_##E(void *acc, const void *x_, int64_t n, int64_t rows,     \
+                                  int64_t rs)                                             \
+    {                                                                                      \
+        const ST *x = x_;                                                                  \
+        for (int64_t r = 0; r < rows; r++)                                                 \
+            NAME##_col_##E(acc, x + r * rs, n);                                            \
+    }
+#define COLB_FSUM(E, ST, LD)                                                               \
+    static void sum_colblk_##E(void *acc_, const void *x_, int64_t n, int64_t rows,       \
+                               int64_t rs)                                                \
+    {                                                                                      \
+        double *restrict acc = acc_;                                                       \
+        const ST *x = x_;                                                                  \
+        float t[KB];                                                                       \
+        for (int64_t r0 = 0; r0 < rows; r0 += 64) {                                        \
+            int64_t rn = rows - r0 < 64 ? rows - r0 : 64;                                  \
+            const ST *x0 = x + r0 * rs;                                                    \
+            for (int64_t j = 0; j < n; j++)                                                \
+                t[j] = (float)LD(x0 + j);                                                  \
+            int64_t r = 1;                                                                 \
+            for (; r + 4 <= rn; r += 4) { /* four rows per pass over t */                  \
+                const ST *restrict xa = x0 + r * rs, *restrict xb = xa + rs;               \
+                const ST *restrict xc = xb + rs, *restrict xd = xc + rs;                   \
+                for (int64_t j = 0; j < n; j++)                                            \
+                    t[j] += ((float)LD(xa + j) + (float)LD(xb + j)) +                      \
+                            ((float)LD(xc + j) + (float)LD(xd + j));                       \
+            }                                                                              \
+            for (; r < rn; r++) {                                                          \
+                const ST *restrict xr = x0 + r * rs;                                       \
+                for (int64_t j = 0; j < n; j++)                                            \
+                    t[j] += (float)LD(xr + j);                                             \
+            }                                                                              \
+            for (int64_t j = 0; j < n; j++)                                                \
+                acc[j] += t[j];                                                            \
+        }                                                                                  \
     }
 
 /* Row with LANES independent accumulators of type LT (vectorisable), folded
@@ -118,6 +166,9 @@ typedef struct red_fns {
 #define FMAX(a, b) ((b) > (a) || (b) != (b) ? (b) : (a))
 #define FMIN(a, b) ((b) < (a) || (b) != (b) ? (b) : (a))
 #define IMAX(a, b) ((b) > (a) ? (b) : (a))
+/* NaN-sticky, branch-free (bitwise |): vectorises as compare, compare, or, blend */
+#define SMAX(a, b) (((b) > (a)) | ((b) != (b)) ? (b) : (a))
+#define SMIN(a, b) (((b) < (a)) | ((b) != (b)) ? (b) : (a))
 #define IMIN(a, b) ((b) < (a) ? (b) : (a))
 #define AND(a, b) ((a) & (b))
 #define OR(a, b) ((a) | (b))
@@ -130,14 +181,18 @@ typedef struct red_fns {
 /* ---- sum ---- (E, ST, LD, ACC, LT, CV, OST, OCT, OSTORE) */
 #define SUM_FLOAT(E, ST, LD, LT, LCV, OST, OCT, OSTORE)                                   \
     RED_COMMON(sum, E, ST, LD, double, TO_D, 0.0, ADD, OST, OCT, OSTORE)                   \
-    RED_ROW_LANES(sum, E, ST, LD, double, LT, LCV, 0, ADD, ADD)
+    RED_ROW_LANES(sum, E, ST, LD, double, LT, LCV, 0, ADD, ADD)                            \
+    COLB_FSUM(E, ST, LD)
 #define SUM_INT(E, ST, OST)                                                                \
     RED_COMMON(sum, E, ST, EM_LD_PLAIN, uint64_t, TO_U64, 0, ADD, OST, OST, EM_ST_PLAIN)   \
-    RED_ROW_LANES(sum, E, ST, EM_LD_PLAIN, uint64_t, uint64_t, TO_U64, 0, ADD, ADD)
+    RED_ROW_LANES(sum, E, ST, EM_LD_PLAIN, uint64_t, uint64_t, TO_U64, 0, ADD, ADD)        \
+    COLB_GEN(sum, E, ST)
 SUM_FLOAT(EM_FLOAT16, uint16_t, EM_LD_F16, float, TO_F, uint16_t, float, EM_ST_F16)
 SUM_FLOAT(EM_BFLOAT16, uint16_t, LD_BF16, float, TO_F, uint16_t, float, EM_ST_BF16)
 SUM_FLOAT(EM_FLOAT32, float, EM_LD_PLAIN, float, TO_F, float, float, EM_ST_PLAIN)
-SUM_FLOAT(EM_FLOAT64, double, EM_LD_PLAIN, double, TO_D, double, double, EM_ST_PLAIN)
+RED_COMMON(sum, EM_FLOAT64, double, EM_LD_PLAIN, double, TO_D, 0.0, ADD, double, double, EM_ST_PLAIN)
+RED_ROW_LANES(sum, EM_FLOAT64, double, EM_LD_PLAIN, double, double, TO_D, 0, ADD, ADD)
+COLB_GEN(sum, EM_FLOAT64, double)
 SUM_INT(EM_BOOL, uint8_t, int32_t)
 SUM_INT(EM_UINT8, uint8_t, uint32_t)
 SUM_INT(EM_UINT16, uint16_t, uint32_t)
@@ -151,10 +206,12 @@ SUM_INT(EM_INT64, int64_t, int64_t)
 /* ---- prod ---- */
 #define PROD_FLOAT(E, ST, LD, OST, OCT, OSTORE)                                            \
     RED_COMMON(prod, E, ST, LD, double, TO_D, 1.0, MUL, OST, OCT, OSTORE)                  \
-    RED_ROW_LANES(prod, E, ST, LD, double, double, TO_D, 1.0, MUL, MUL)
+    RED_ROW_LANES(prod, E, ST, LD, double, double, TO_D, 1.0, MUL, MUL)                    \
+    COLB_GEN(prod, E, ST)
 #define PROD_INT(E, ST, OST)                                                               \
     RED_COMMON(prod, E, ST, EM_LD_PLAIN, uint64_t, TO_U64, 1, MUL, OST, OST, EM_ST_PLAIN)  \
-    RED_ROW_LANES(prod, E, ST, EM_LD_PLAIN, uint64_t, uint64_t, TO_U64, 1, MUL, MUL)
+    RED_ROW_LANES(prod, E, ST, EM_LD_PLAIN, uint64_t, uint64_t, TO_U64, 1, MUL, MUL)       \
+    COLB_GEN(prod, E, ST)
 PROD_FLOAT(EM_FLOAT16, uint16_t, EM_LD_F16, uint16_t, float, EM_ST_F16)
 PROD_FLOAT(EM_BFLOAT16, uint16_t, LD_BF16, uint16_t, float, EM_ST_BF16)
 PROD_FLOAT(EM_FLOAT32, float, EM_LD_PLAIN, float, float, EM_ST_PLAIN)
@@ -170,36 +227,30 @@ PROD_INT(EM_INT32, int32_t, int32_t)
 PROD_INT(EM_INT64, int64_t, int64_t)
 
 /* ---- max, min: the input's compute type; NaN wins for floats ---- */
-/* Float max/min rows: lanes of plain max (maxps) and lanes of NaN flags. */
-#define RED_ROW_FLOAT_EXT(NAME, E, ST, LD, CT, IDENT, LOPX, OPX)                           \
-    static void NAME##_row_##E(const void *x_, int64_t n, int64_t s, void *res_)            \
+/* Float max/min rows: lanes of NaN-sticky selects. */
+#define RED_ROW_FLOAT_EXT(NAME, RN, E, ST, LD, CT, IDENT, LOPX, OPX)                       \
+    static void NAME##_##RN##_##E(const void *x_, int64_t n, int64_t s, void *res_)         \
     {                                                                                      \
         const ST *x = x_;                                                                  \
         CT *res = res_;                                                                    \
         CT total = *res;                                                                   \
         if (s == 1) {                                                                      \
+            /* lanes of a NaN-sticky select: (v CMP a) | (v != v) picks v */            \
             CT acc[LANES];                                                                 \
-            int32_t nan[LANES];                                                            \
-            for (int k = 0; k < LANES; k++) {                                              \
+            for (int k = 0; k < LANES; k++)                                                \
                 acc[k] = (IDENT);                                                          \
-                nan[k] = 0;                                                                \
-            }                                                                              \
             int64_t j = 0;                                                                 \
             for (; j + LANES <= n; j += LANES)                                             \
                 for (int k = 0; k < LANES; k++) {                                          \
                     CT v = LD(x + j + k);                                                  \
                     acc[k] = LOPX(acc[k], v);                                              \
-                    nan[k] |= v != v;                                                      \
                 }                                                                          \
             for (; j < n; j++) {                                                           \
                 CT v = LD(x + j);                                                          \
                 total = OPX(total, v);                                                     \
             }                                                                              \
-            for (int k = 0; k < LANES; k++) {                                              \
+            for (int k = 0; k < LANES; k++)                                                \
                 total = OPX(total, acc[k]);                                                \
-                if (nan[k])                                                                \
-                    total = (CT)NAN;                                                       \
-            }                                                                              \
         } else {                                                                           \
             for (int64_t i = 0; i < n; i++) {                                              \
                 CT v = LD(x + i * s);                                                      \
@@ -208,20 +259,68 @@ PROD_INT(EM_INT64, int64_t, int64_t)
         }                                                                                  \
         *res = total;                                                                      \
     }
-#define MAXMIN_FLOAT(E, ST, LD, CT, OSTORE)                                                \
+#define MAXMIN_FLOAT(E, ST, LD, CT, OSTORE, RN)                                            \
     RED_COMMON(max, E, ST, LD, CT, SAME, -INFINITY, FMAX, ST, CT, OSTORE)                  \
-    RED_ROW_FLOAT_EXT(max, E, ST, LD, CT, -INFINITY, IMAX, FMAX)                           \
+    RED_ROW_FLOAT_EXT(max, RN, E, ST, LD, CT, -INFINITY, SMAX, FMAX)                       \
     RED_COMMON(min, E, ST, LD, CT, SAME, INFINITY, FMIN, ST, CT, OSTORE)                   \
-    RED_ROW_FLOAT_EXT(min, E, ST, LD, CT, INFINITY, IMIN, FMIN)
+    RED_ROW_FLOAT_EXT(min, RN, E, ST, LD, CT, INFINITY, SMIN, FMIN) \
+    COLB_GEN(max, E, ST) COLB_GEN(min, E, ST)
 #define MAXMIN_INT(E, ST, LO, HI)                                                          \
     RED_COMMON(max, E, ST, EM_LD_PLAIN, ST, SAME, LO, IMAX, ST, ST, EM_ST_PLAIN)           \
     RED_ROW_LANES(max, E, ST, EM_LD_PLAIN, ST, ST, SAME, LO, IMAX, IMAX)                   \
     RED_COMMON(min, E, ST, EM_LD_PLAIN, ST, SAME, HI, IMIN, ST, ST, EM_ST_PLAIN)           \
-    RED_ROW_LANES(min, E, ST, EM_LD_PLAIN, ST, ST, SAME, HI, IMIN, IMIN)
-MAXMIN_FLOAT(EM_FLOAT16, uint16_t, EM_LD_F16, float, EM_ST_F16)
-MAXMIN_FLOAT(EM_BFLOAT16, uint16_t, LD_BF16, float, EM_ST_BF16)
-MAXMIN_FLOAT(EM_FLOAT32, float, EM_LD_PLAIN, float, EM_ST_PLAIN)
-MAXMIN_FLOAT(EM_FLOAT64, double, EM_LD_PLAIN, double, EM_ST_PLAIN)
+    RED_ROW_LANES(min, E, ST, EM_LD_PLAIN, ST, ST, SAME, HI, IMIN, IMIN) \
+    COLB_GEN(max, E, ST) COLB_GEN(min, E, ST)
+MAXMIN_FLOAT(EM_FLOAT16, uint16_t, EM_LD_F16, float, EM_ST_F16, row)
+MAXMIN_FLOAT(EM_BFLOAT16, uint16_t, LD_BF16, float, EM_ST_BF16, row)
+MAXMIN_FLOAT(EM_FLOAT32, float, EM_LD_PLAIN, float, EM_ST_PLAIN, rowg)
+MAXMIN_FLOAT(EM_FLOAT64, double, EM_LD_PLAIN, double, EM_ST_PLAIN, rowg)
+
+/* float32/float64 max/min rows over contiguous runs: gcc does not vectorise a
+ * select-based reduction without fast-math, so these use its vector
+ * extensions (vectors of the build's width), two NaN-sticky accumulators;
+ * the generic row folds the rest. */
+#if defined(__AVX2__) /* also the AVX-512 build: its mask registers make 64-byte selects slower */
+#define VBYTES 32
+#else
+#define VBYTES 16
+#endif
+typedef float vf32 __attribute__((vector_size(VBYTES)));
+typedef int32_t vi32 __attribute__((vector_size(VBYTES)));
+typedef double vf64 __attribute__((vector_size(VBYTES)));
+typedef int64_t vi64 __attribute__((vector_size(VBYTES)));
+#define VSEL(v, a, m) ((__typeof__(a))((((__typeof__(m))(v)) & (m)) | (((__typeof__(m))(a)) & ~(m))))
+#define RED_ROW_VEC(NAME, E, T, VT, VI, IDENT, CMP, OPX)                                    \
+    static void NAME##_row_##E(const void *x_, int64_t n, int64_t s, void *res_)            \
+    {                                                                                      \
+        enum { W = VBYTES / sizeof(T) };                                                   \
+        if (s != 1 || n < 2 * W) {                                                         \
+            NAME##_rowg_##E(x_, n, s, res_);                                               \
+            return;                                                                        \
+        }                                                                                  \
+        const T *x = x_;                                                                   \
+        VT a0 = (VT){0} + (T)(IDENT), a1 = a0;                                             \
+        int64_t j = 0;                                                                     \
+        for (; j + 2 * W <= n; j += 2 * W) {                                               \
+            VT v0, v1;                                                                     \
+            memcpy(&v0, x + j, VBYTES);                                                    \
+            memcpy(&v1, x + j + W, VBYTES);                                                \
+            VI m0 = (v0 CMP a0) | (v0 != v0), m1 = (v1 CMP a1) | (v1 != v1);               \
+            a0 = VSEL(v0, a0, m0);                                                         \
+            a1 = VSEL(v1, a1, m1);                                                         \
+        }                                                                                  \
+        T buf[2 * W], total = *(T *)res_;                                                  \
+        memcpy(buf, &a0, VBYTES);                                                          \
+        memcpy(buf + W, &a1, VBYTES);                                                      \
+        for (int k = 0; k < 2 * W; k++)                                                    \
+            total = OPX(total, buf[k]);                                                    \
+        NAME##_rowg_##E(x + j, n - j, 1, &total);                                          \
+        *(T *)res_ = total;                                                                \
+    }
+RED_ROW_VEC(max, EM_FLOAT32, float, vf32, vi32, -INFINITY, >, FMAX)
+RED_ROW_VEC(min, EM_FLOAT32, float, vf32, vi32, INFINITY, <, FMIN)
+RED_ROW_VEC(max, EM_FLOAT64, double, vf64, vi64, -INFINITY, >, FMAX)
+RED_ROW_VEC(min, EM_FLOAT64, double, vf64, vi64, INFINITY, <, FMIN)
 MAXMIN_INT(EM_BOOL, uint8_t, 0, 1)
 MAXMIN_INT(EM_UINT8, uint8_t, 0, UINT8_MAX)
 MAXMIN_INT(EM_UINT16, uint16_t, 0, UINT16_MAX)
@@ -237,7 +336,8 @@ MAXMIN_INT(EM_INT64, int64_t, INT64_MIN, INT64_MAX)
     RED_COMMON(all, E, ST, LD, uint8_t, NZ, 1, AND, uint8_t, uint8_t, EM_ST_PLAIN)          \
     RED_ROW_LANES(all, E, ST, LD, uint8_t, uint8_t, NZ, 1, AND, AND)                        \
     RED_COMMON(any, E, ST, LD, uint8_t, NZ, 0, OR, uint8_t, uint8_t, EM_ST_PLAIN)           \
-    RED_ROW_LANES(any, E, ST, LD, uint8_t, uint8_t, NZ, 0, OR, OR)
+    RED_ROW_LANES(any, E, ST, LD, uint8_t, uint8_t, NZ, 0, OR, OR) \
+    COLB_GEN(all, E, ST) COLB_GEN(any, E, ST)
 #define ALLANY_X(E, ST, CT, LD, STORE) ALLANY(E, ST, LD)
 EM_FOR_BOOL_DTYPE(ALLANY_X)
 EM_FOR_INT_DTYPES(ALLANY_X)
@@ -248,7 +348,7 @@ ALLANY(EM_FLOAT64, double, EM_LD_PLAIN)
 
 enum { OP_SUM, OP_PROD, OP_MAX, OP_MIN, OP_ALL, OP_ANY, N_OPS };
 
-#define FNS(NAME, E) [E] = {NAME##_row_##E, NAME##_col_##E, NAME##_init_##E, NAME##_combine_##E, NAME##_store_##E, sizeof(NAME##_acct_##E)},
+#define FNS(NAME, E) [E] = {NAME##_row_##E, NAME##_col_##E, NAME##_init_##E, NAME##_combine_##E, NAME##_store_##E, sizeof(NAME##_acct_##E), NAME##_colblk_##E},
 #define ALL_E(NAME)                                                                         \
     FNS(NAME, EM_BOOL) FNS(NAME, EM_UINT8) FNS(NAME, EM_UINT16) FNS(NAME, EM_UINT32)         \
     FNS(NAME, EM_UINT64) FNS(NAME, EM_INT8) FNS(NAME, EM_INT16) FNS(NAME, EM_INT32)          \
@@ -258,6 +358,10 @@ static const red_fns table[N_OPS][EM_DTYPE_COUNT] = {
     [OP_SUM] = {ALL_E(sum)}, [OP_PROD] = {ALL_E(prod)}, [OP_MAX] = {ALL_E(max)},
     [OP_MIN] = {ALL_E(min)}, [OP_ALL] = {ALL_E(all)},   [OP_ANY] = {ALL_E(any)},
 };
+
+const void *EM_ISA_FN(em__reduce_fns)(void) { return table; }
+
+#if EM_ISA_IS_BASE
 
 /* ---- the driver ---- */
 typedef struct {
@@ -390,8 +494,6 @@ static void row_task(void *ctx, int64_t begin, int64_t end)
     }
 }
 
-#define KB 1024
-
 static void col_task(void *ctx, int64_t begin, int64_t end)
 {
     const red_job *j = ctx;
@@ -412,6 +514,10 @@ static void col_task(void *ctx, int64_t begin, int64_t end)
             idx[d] = rr % L->rs[d];
             rr /= L->rs[d];
             off += idx[d] * L->rst[d];
+        }
+        if (L->nr == 1) { /* one reduced run of rows: a whole block at once */
+            j->f->colblk(acc, j->x + (base + off) * (int64_t)j->esz, n, hi - lo, L->rst[0]);
+            lo = hi;
         }
         for (int64_t r = lo; r < hi; r++) {
             j->f->col(acc, j->x + (base + off) * (int64_t)j->esz, n);
@@ -436,7 +542,8 @@ static int reduce_kernel(int op, em_array *out, em_array *in, const em_params *p
         return -1;
     if (out->size == 0)
         return 0;
-    red_job j = {.f = &table[op][in->dtype], .x = em__data(in), .out = em__data(out),
+    const red_fns(*tab)[EM_DTYPE_COUNT] = em__cpu_reduce_fns();
+    red_job j = {.f = &tab[op][in->dtype], .x = em__data(in), .out = em__data(out),
                  .esz = em_dtype_size((em_dtype)in->dtype),
                  .osz = em_dtype_size((em_dtype)out->dtype), .nout = out->size, .chunks = 1};
     layout(in, p, &j.L);
@@ -642,3 +749,4 @@ __attribute__((constructor)) static void register_reduce(void)
     em__cpu_register(EM_P_ARGMAX, argmax_kernel);
     em__cpu_register(EM_P_ARGMIN, argmin_kernel);
 }
+#endif

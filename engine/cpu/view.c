@@ -35,6 +35,75 @@ static void copy_rows(void *ctx, int64_t begin, int64_t end)
     }
 }
 
+/* Transposing copies (the innermost dimension contiguous in one operand, the
+ * next one contiguous in the other) go by square blocks of one cache line a
+ * side (64 / esz elements): the block's lines are read whole into a buffer,
+ * then its columns are written as whole lines. Power-of-two strides make
+ * every line of a taller tile fall into the same cache set, so nothing else
+ * is kept between blocks. Parallel over the outer dimensions and rows of
+ * blocks. */
+typedef struct {
+    const char *src;
+    char *dst;
+    size_t esz;
+    int nb;                                           /* outer (batch) dimensions */
+    int64_t bshape[EM_MAX_DIMS], bst[2][EM_MAX_DIMS]; /* their shape, dst/src strides */
+    int64_t A, B, da, sa, db, sb, tiles_a;
+    bool dst_b; /* dst contiguous along B (src along A); else the reverse */
+} tcopy_job;
+
+/* one block: na x nb elements at (a0, b0); T the element type, L = 64 / esz */
+#define TCOPY_BLOCK(T, L)                                                               \
+    {                                                                                  \
+        T t[L][L];                                                                     \
+        T *d = (T *)dst;                                                               \
+        const T *s = (const T *)src;                                                   \
+        if (j->dst_b) { /* src rows run along A: read rows b, write rows a */          \
+            for (int64_t bb = 0; bb < nb; bb++)                                        \
+                memcpy(t[bb], s + (b0 + bb) * j->sb + a0, na * sizeof(T));             \
+            for (int64_t aa = 0; aa < na; aa++) {                                      \
+                T *dr = d + (a0 + aa) * j->da + b0;                                    \
+                for (int64_t bb = 0; bb < nb; bb++)                                    \
+                    dr[bb] = t[bb][aa];                                                \
+            }                                                                          \
+        } else { /* src rows run along B: read rows a, write rows b */                 \
+            for (int64_t aa = 0; aa < na; aa++)                                        \
+                memcpy(t[aa], s + (a0 + aa) * j->sa + b0, nb * sizeof(T));             \
+            for (int64_t bb = 0; bb < nb; bb++) {                                      \
+                T *dr = d + (b0 + bb) * j->db + a0;                                    \
+                for (int64_t aa = 0; aa < na; aa++)                                    \
+                    dr[aa] = t[aa][bb];                                                \
+            }                                                                          \
+        }                                                                              \
+    }
+
+static void tcopy_tiles(void *ctx, int64_t begin, int64_t end)
+{
+    const tcopy_job *j = ctx;
+    int64_t L = 64 / (int64_t)j->esz;
+    for (int64_t t = begin; t < end; t++) {
+        int64_t batch = t / j->tiles_a, ta = t % j->tiles_a, doff = 0, soff = 0;
+        for (int d = j->nb - 1; d >= 0 && batch; d--) {
+            int64_t i = batch % j->bshape[d];
+            batch /= j->bshape[d];
+            doff += i * j->bst[0][d];
+            soff += i * j->bst[1][d];
+        }
+        char *dst = j->dst + doff * (int64_t)j->esz;
+        const char *src = j->src + soff * (int64_t)j->esz;
+        int64_t a0 = ta * L, na = j->A - a0 < L ? j->A - a0 : L;
+        for (int64_t b0 = 0; b0 < j->B; b0 += L) {
+            int64_t nb = j->B - b0 < L ? j->B - b0 : L;
+            switch (j->esz) {
+            case 1: TCOPY_BLOCK(uint8_t, 64) break;
+            case 2: TCOPY_BLOCK(uint16_t, 32) break;
+            case 4: TCOPY_BLOCK(uint32_t, 16) break;
+            default: TCOPY_BLOCK(uint64_t, 8) break;
+            }
+        }
+    }
+}
+
 /* Copies src's elements (any strides) into dst viewed with dst_strides, over
  * src's shape. Both of one dtype. */
 void em__copy_strided(em_array *dst, int64_t dst_offset, const int64_t *dst_strides, em_array *src)
@@ -46,6 +115,29 @@ void em__copy_strided(em_array *dst, int64_t dst_offset, const int64_t *dst_stri
     j.dst = (char *)dst->buf->data + dst_offset * (int64_t)j.esz;
     if (src->size == 0)
         return;
+    int nd = j.it.ndim;
+    if (nd >= 2 && (j.esz == 1 || j.esz == 2 || j.esz == 4 || j.esz == 8) &&
+        j.it.shape[nd - 1] >= 16 && j.it.shape[nd - 2] >= 16) {
+        int64_t da = j.it.strides[0][nd - 2], sa = j.it.strides[1][nd - 2];
+        int64_t db = j.it.strides[0][nd - 1], sb = j.it.strides[1][nd - 1];
+        bool dst_b = db == 1 && sa == 1 && sb != 1;
+        if (dst_b || (sb == 1 && da == 1 && db != 1)) {
+            tcopy_job t = {.src = j.src, .dst = j.dst, .esz = j.esz, .nb = nd - 2,
+                           .A = j.it.shape[nd - 2], .B = j.it.shape[nd - 1],
+                           .da = da, .sa = sa, .db = db, .sb = sb, .dst_b = dst_b};
+            int64_t batches = 1;
+            for (int d = 0; d < nd - 2; d++) {
+                t.bshape[d] = j.it.shape[d];
+                t.bst[0][d] = j.it.strides[0][d];
+                t.bst[1][d] = j.it.strides[1][d];
+                batches *= j.it.shape[d];
+            }
+            int64_t L = 64 / (int64_t)j.esz;
+            t.tiles_a = (t.A + L - 1) / L;
+            em__parallel_for(batches * t.tiles_a, 1 + (1 << 16) / (L * t.B), tcopy_tiles, &t);
+            return;
+        }
+    }
     if (j.it.ndim == 1) {
         /* one row: split it into pieces as rows of a 2-d walk */
         int64_t len = j.it.shape[0];
