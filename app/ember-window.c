@@ -457,6 +457,8 @@ on_graph_ready (EmberWindow *self,
                                             ember_graph_get_n_nodes (graph));
 
   gtk_label_set_label (self->graph_title, title);
+  gtk_label_set_label (self->node_details, _("Click a node for its details; Ctrl+scroll or pinch to zoom, drag to pan; "
+                                             "click a module box to expand it, double-click a node to collapse its module"));
   gtk_toggle_button_set_active (self->collapse_button, FALSE);
   ember_graph_view_set_graph (self->graph_view, graph);
   gtk_stack_set_visible_child_name (self->graph_stack, "graph");

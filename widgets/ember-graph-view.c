@@ -329,6 +329,7 @@ typedef struct {
 } Module;
 
 #define MODULE_PAD   10.0
+#define CHUNK        48
 #define MODULE_TITLE 18.0
 
 typedef struct {
@@ -392,6 +393,8 @@ compute_layout (EmberGraph *graph,
   g_autoptr(GHashTable) module_index = g_hash_table_new (g_str_hash, g_str_equal);  /* name → Module index+1 */
   g_autoptr(GArray) modules = g_array_new (FALSE, TRUE, sizeof (Module));
   g_autofree int *module_of = NULL;   /* lnode index → Module index, or -1 */
+  g_autoptr(GPtrArray) chunk_names = g_ptr_array_new_with_free_func (g_free);
+  guint n_loose = 0;
   GHashTableIter it;
   gpointer key, value;
   guint n = graph->nodes->len;
@@ -452,18 +455,30 @@ compute_layout (EmberGraph *graph,
       l->node_of_id[i] = l->nodes->len - 1;
       module_of[l->nodes->len - 1] = -1;
 
-      if (gn->module != NULL && hierarchical)
+      if (hierarchical)
         {
-          gpointer idx = g_hash_table_lookup (module_index, gn->module);
+          const char *mod = gn->module;
+          gpointer idx;
 
+          /* Nodes outside any module are grouped in creation order, a
+           * block of CHUNK at a time (laid out like a module). */
+          if (mod == NULL)
+            {
+              guint k = n_loose++ / CHUNK;
+
+              if (k >= chunk_names->len)
+                g_ptr_array_add (chunk_names, g_strdup_printf (_("operations %u–%u"), k * CHUNK, k * CHUNK + CHUNK - 1));
+              mod = g_ptr_array_index (chunk_names, k);
+            }
+          idx = g_hash_table_lookup (module_index, mod);
           if (idx == NULL)
             {
-              Module m = { .name = gn->module, .members = g_array_new (FALSE, FALSE, sizeof (int)),
+              Module m = { .name = mod, .members = g_array_new (FALSE, FALSE, sizeof (int)),
                            .edges = g_array_new (FALSE, TRUE, sizeof (LEdge)) };
 
               g_array_append_val (modules, m);
               idx = GUINT_TO_POINTER (modules->len);
-              g_hash_table_insert (module_index, gn->module, idx);
+              g_hash_table_insert (module_index, (gpointer) mod, idx);
             }
           module_of[l->nodes->len - 1] = GPOINTER_TO_INT (idx) - 1;
           {

@@ -40,6 +40,7 @@ static char *opt_out;
 static char *opt_suffix;
 static char *opt_localedir;
 static char *opt_expect_filter;
+static gboolean opt_gpt;
 
 static EmberWindow *window;
 
@@ -668,6 +669,52 @@ step_drop_highlight (void)
   CHECK (!gtk_widget_has_css_class (box, "drop-highlight"), "highlight stayed after leave");
 }
 
+/* The fortunes GPT's training step in the Graph panel: a bigger graph,
+ * with the model's modules. */
+static void
+step_gpt_graph (void)
+{
+  EmberTraining *training = EMBER_TRAINING (ember_window_get_training (window));
+  EmberGraphView *view = EMBER_GRAPH_VIEW (ember_window_get_graph_view (window));
+  EmberGraph *graph;
+  gint64 start = g_get_monotonic_time ();
+  guint with_module = 0;
+
+  ember_training_set_task (training, 2);
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.show-step-graph", NULL);
+  CHECK (wait_until (not_running, NULL, 60000), "the GPT was not built");
+  CHECK (wait_until (graph_laid_out, NULL, 60000), "the GPT graph was not laid out");
+  graph = ember_graph_view_get_graph (view);
+  CHECK (graph != NULL && ember_graph_get_n_nodes (graph) > 200, "GPT graph of %u nodes",
+         graph ? ember_graph_get_n_nodes (graph) : 0);
+  if (graph == NULL)
+    return;
+  for (guint i = 0; i < ember_graph_get_n_nodes (graph); i++)
+    with_module += ember_graph_get_node_module (graph, i) != NULL;
+  g_print ("GPT step graph: %u nodes (%u in modules), %u edges, built and laid out in %.2f s (layout %.2f s)\n",
+           ember_graph_get_n_nodes (graph), with_module, ember_graph_get_n_edges (graph),
+           (g_get_monotonic_time () - start) / 1e6, ember_graph_view_get_layout_seconds (view));
+  spin (300);
+  {
+    g_autofree char *png = shot_path ("graph-gpt");
+    Pixels p;
+
+    CHECK (pixels_from_widget (GTK_WIDGET (window), png, &p), "window did not render");
+    pixels_clear (&p);
+  }
+  ember_graph_view_collapse_all (view, TRUE);
+  CHECK (wait_until (graph_laid_out, NULL, 20000), "no layout after collapsing");
+  spin (500);
+  {
+    g_autofree char *png = shot_path ("graph-gpt-collapsed");
+    Pixels p;
+
+    CHECK (pixels_from_widget (GTK_WIDGET (window), png, &p), "window did not render");
+    pixels_clear (&p);
+  }
+  ember_training_set_task (training, 0);
+}
+
 static gboolean
 run_steps (gpointer user_data)
 {
@@ -685,6 +732,8 @@ run_steps (gpointer user_data)
       step_missing_dataset ();
       step_out_of_memory ();
       step_drop_highlight ();
+      if (opt_gpt)
+        step_gpt_graph ();
       gtk_window_close (GTK_WINDOW (window));
     }
   g_application_quit (G_APPLICATION (app));
@@ -707,6 +756,7 @@ main (int   argc,
     { "out", 0, 0, G_OPTION_ARG_FILENAME, &opt_out, "Where files and screenshots go", "DIR" },
     { "suffix", 0, 0, G_OPTION_ARG_STRING, &opt_suffix, "Screenshot name suffix", "TEXT" },
     { "localedir", 0, 0, G_OPTION_ARG_FILENAME, &opt_localedir, "Where the built translations are", "DIR" },
+    { "gpt", 0, 0, G_OPTION_ARG_NONE, &opt_gpt, "Also show the fortunes GPT's step graph", NULL },
     { "expect-filter", 0, 0, G_OPTION_ARG_STRING, &opt_expect_filter, "Expected totals text of the tree (translated)", "TEXT" },
     { NULL }
   };
