@@ -74,7 +74,7 @@ shared_unref (Shared *s)
 
 typedef struct {
   Shared        *shared;
-  char          *task, *model, *optimizer, *data_dir;
+  char          *task, *model, *optimizer, *data_dir, *device;
   gint64         epochs, batch_size, max_steps, seed;
   double         lr;
   gboolean       graph_only;
@@ -98,6 +98,7 @@ job_free (gpointer p)
   g_free (j->model);
   g_free (j->optimizer);
   g_free (j->data_dir);
+  g_free (j->device);
   g_free (j->images);
   g_free (j->error);
   g_free (j);
@@ -127,6 +128,7 @@ struct _EmberTraining
 
   GtkLabel          *metric_values[7];
   char              *data_dir;
+  char              *device;
   Shared            *shared;        /* of the running job */
   Job               *finished;      /* the last finished run, kept for saving */
   gboolean           running;
@@ -243,6 +245,8 @@ train_thread (GTask        *task,
   c.seed = (uint64_t) j->seed;
   c.max_steps = j->max_steps;
   c.data_dir = j->data_dir;
+  if (j->device != NULL)
+    c.device = j->device;
   c.on_step = on_step;
   c.on_epoch = on_epoch;
   c.user = s;
@@ -488,6 +492,7 @@ job_from_form (EmberTraining *self)
   j->model = g_strdup (tasks[t].model);
   j->optimizer = g_strdup (opt ? gtk_string_object_get_string (opt) : "adam");
   j->data_dir = g_strdup (self->data_dir);
+  j->device = g_strdup (self->device);
   j->epochs = gtk_spin_button_get_value_as_int (self->epochs_spin);
   j->batch_size = gtk_spin_button_get_value_as_int (self->batch_spin);
   j->lr = gtk_spin_button_get_value (self->lr_spin);
@@ -604,6 +609,13 @@ ember_training_set_max_steps (EmberTraining *self, gint64 steps)
 }
 
 void
+ember_training_set_device (EmberTraining *self, const char *device)
+{
+  g_free (self->device);
+  self->device = g_strdup (device);
+}
+
+void
 ember_training_set_data_dir (EmberTraining *self, const char *dir)
 {
   g_free (self->data_dir);
@@ -648,6 +660,7 @@ ember_training_finalize (GObject *object)
   EmberTraining *self = EMBER_TRAINING (object);
 
   g_free (self->data_dir);
+  g_free (self->device);
   g_clear_pointer (&self->graph, ember_graph_unref);
 
   G_OBJECT_CLASS (ember_training_parent_class)->finalize (object);

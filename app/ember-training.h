@@ -29,6 +29,9 @@ void         ember_training_set_max_steps  (EmberTraining *self,
 /* Where the dataset is looked for (NULL: the Debian location). */
 void         ember_training_set_data_dir   (EmberTraining *self,
                                             const char    *dir);
+/* "cpu" or "gpu": where runs train. */
+void         ember_training_set_device     (EmberTraining *self,
+                                            const char    *device);
 GtkWidget   *ember_training_get_plot       (EmberTraining *self);
 GtkWidget   *ember_training_get_image_grid (EmberTraining *self);
 /* Main-thread updates made so far (each at most every 1/30 s). */

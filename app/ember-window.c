@@ -443,6 +443,15 @@ update_actions (EmberWindow *self)
 }
 
 static void
+on_device_changed (EmberWindow *self,
+                   GParamSpec  *pspec,
+                   GtkDropDown *dropdown)
+{
+  if (self->training != NULL)
+    ember_training_set_device (self->training, gtk_drop_down_get_selected (dropdown) == 1 ? "gpu" : "cpu");
+}
+
+static void
 on_training_error (EmberWindow *self,
                    const char  *message)
 {
@@ -739,6 +748,7 @@ ember_window_class_init (EmberWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EmberWindow, collapse_button);
   gtk_widget_class_bind_template_callback (widget_class, update_actions);
   gtk_widget_class_bind_template_callback (widget_class, on_training_error);
+  gtk_widget_class_bind_template_callback (widget_class, on_device_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_graph_ready);
   gtk_widget_class_bind_template_callback (widget_class, on_node_activated);
   gtk_widget_class_bind_template_callback (widget_class, on_collapse_toggled);
