@@ -38,6 +38,11 @@ em_array *em_matmul(em_array *a, em_array *b)
     }
     em_dtype t = em__result_type(a, b);
     em_dtype ct = t == EM_FLOAT16 || t == EM_BFLOAT16 ? EM_FLOAT32 : t == EM_BOOL ? EM_INT32 : t;
+    /* vulkan: on the GPU, half types go to the matmul kernel as they are (it
+     * accumulates in float32 and rounds once, as the cast here does) */
+    if (ct != t && t != EM_BOOL && em_current_stream().device.type == EM_GPU &&
+        em_device_available(em_gpu()))
+        ct = t;
     int64_t m = a->ndim == 1 ? 1 : a->shape[a->ndim - 2], n = b->ndim == 1 ? 1 : b->shape[b->ndim - 1];
     shape[nb] = m;
     shape[nb + 1] = n;

@@ -9,6 +9,13 @@
 #include "backend.h"
 #include "vk_internal.h"
 
+/* What the cooperative-matrix query found (for benchmarks and bug reports). */
+static char vk_coop_info[1024];
+const char *em__vk_coopmat_info(void)
+{
+    return vk_coop_info;
+}
+
 vk_state vk;
 em_backend em__vk_backend = {.name = "vulkan", .device = EM_GPU};
 
@@ -413,6 +420,41 @@ static void init_once_fn(void)
     vk.coopmat_nv = vk.info.cooperative_matrix_nv;
     vk.subgroup_arith = (vk.info.subgroup_ops & EM_SUBGROUP_ARITHMETIC) != 0;
     vk.subgroup_shuffle = (vk.info.subgroup_ops & EM_SUBGROUP_SHUFFLE) != 0;
+    snprintf(vk_coop_info, sizeof vk_coop_info, "coopmat_nv %d fp16 %d storage16 %d vmm %d subgroup %u",
+             vk.coopmat_nv, vk.fp16, vk.storage16, (int)c.f12.vulkanMemoryModel,
+             vk.info.subgroup_size);
+    if (vk.coopmat_nv && vk.fp16 && vk.storage16 && c.f12.vulkanMemoryModel &&
+        vk.info.subgroup_size == 32) {
+        PFN_vkGetPhysicalDeviceCooperativeMatrixPropertiesNV get_cm =
+            (PFN_vkGetPhysicalDeviceCooperativeMatrixPropertiesNV)vkGetInstanceProcAddr(
+                vk.instance, "vkGetPhysicalDeviceCooperativeMatrixPropertiesNV");
+        uint32_t n_cm = 0;
+        if (get_cm)
+            get_cm(vk.phys, &n_cm, NULL);
+        size_t w0 = strlen(vk_coop_info);
+        int w = (int)w0 + snprintf(vk_coop_info + w0, sizeof vk_coop_info - w0, "; %u shapes:", n_cm);
+        if (get_cm && n_cm > 0) {
+            VkCooperativeMatrixPropertiesNV *cm = calloc(n_cm, sizeof *cm);
+            for (uint32_t i = 0; cm && i < n_cm; i++)
+                cm[i].sType = VK_STRUCTURE_TYPE_COOPERATIVE_MATRIX_PROPERTIES_NV;
+            if (cm && get_cm(vk.phys, &n_cm, cm) == VK_SUCCESS)
+                for (uint32_t i = 0; i < n_cm; i++) {
+                    if (w > 0 && (size_t)w < sizeof vk_coop_info)
+                        w += snprintf(vk_coop_info + w, sizeof vk_coop_info - (size_t)w,
+                                      " %ux%ux%u:%d,%d,%d,%d/s%d", cm[i].MSize, cm[i].NSize,
+                                      cm[i].KSize, (int)cm[i].AType, (int)cm[i].BType,
+                                      (int)cm[i].CType, (int)cm[i].DType, (int)cm[i].scope);
+                    if (cm[i].MSize == 16 && cm[i].NSize == 16 && cm[i].KSize == 16 &&
+                        cm[i].AType == VK_COMPONENT_TYPE_FLOAT16_NV &&
+                        cm[i].BType == VK_COMPONENT_TYPE_FLOAT16_NV &&
+                        cm[i].CType == VK_COMPONENT_TYPE_FLOAT32_NV &&
+                        cm[i].DType == VK_COMPONENT_TYPE_FLOAT32_NV &&
+                        cm[i].scope == VK_SCOPE_SUBGROUP_NV)
+                        vk.coopmat_f16 = true;
+                }
+            free(cm);
+        }
+    }
     if (c.ext_push) {
         vk.cmd_push_descriptor =
             (PFN_vkCmdPushDescriptorSetKHR)vkGetDeviceProcAddr(vk.dev, "vkCmdPushDescriptorSetKHR");

@@ -36,6 +36,11 @@ static struct {
     VkDeviceSize block_size;
     VkDeviceSize align; /* binding offsets */
     vk_block *blocks;
+    /* empty blocks kept for reuse (allocating, clearing and mapping device
+     * memory costs milliseconds per block on some drivers): up to cache_max
+     * bytes, released when an allocation fails */
+    vk_block *cache;
+    VkDeviceSize cached, cache_max;
     vk_alloc *deferred;
     uint64_t completed; /* last serial known complete (for frees) */
 } M;
@@ -93,6 +98,12 @@ int vk_memory_init(void)
     const char *env = getenv("EMBER_VULKAN_BLOCK_MB");
     if (env && atoi(env) > 0)
         M.block_size = (VkDeviceSize)atoi(env) << 20;
+    M.cache_max = vk.info.device_memory / 8;
+    if (M.cache_max > ((VkDeviceSize)4 << 30))
+        M.cache_max = (VkDeviceSize)4 << 30;
+    env = getenv("EMBER_VULKAN_CACHE_MB");
+    if (env)
+        M.cache_max = (VkDeviceSize)atoll(env) << 20;
     M.align = vk.props.limits.minStorageBufferOffsetAlignment;
     if (M.align < 16)
         M.align = 16;
@@ -109,8 +120,60 @@ static void block_destroy(vk_block *b)
     free(b);
 }
 
+/* Destroys the cached empty blocks. */
+static void cache_purge(void)
+{
+    while (M.cache) {
+        vk_block *b = M.cache;
+        M.cache = b->next;
+        block_destroy(b);
+    }
+    M.cached = 0;
+}
+
+/* An empty block is no longer needed: cached if it fits, else destroyed. */
+static void block_retire(vk_block *b)
+{
+    if (b->size > M.cache_max) {
+        block_destroy(b);
+        return;
+    }
+    /* make room by dropping the oldest cached blocks (the list's tail) */
+    while (M.cached + b->size > M.cache_max && M.cache) {
+        vk_block **p = &M.cache;
+        while ((*p)->next)
+            p = &(*p)->next;
+        M.cached -= (*p)->size;
+        block_destroy(*p);
+        *p = NULL;
+    }
+    b->next = M.cache;
+    M.cache = b;
+    M.cached += b->size;
+}
+
+/* A cached block of the kind and at least `size` bytes (dedicated: at most a
+ * quarter more), taken out of the cache; NULL if none. */
+static vk_block *cache_take(VkDeviceSize size, bool dedicated)
+{
+    for (vk_block **p = &M.cache; *p; p = &(*p)->next) {
+        vk_block *b = *p;
+        if (b->dedicated != dedicated || b->size < size || (dedicated && b->size > size + size / 4))
+            continue;
+        *p = b->next;
+        M.cached -= b->size;
+        b->next = NULL;
+        b->n_free = 1;
+        b->free[0] = (range){0, b->size};
+        b->used = 0;
+        return b;
+    }
+    return NULL;
+}
+
 void vk_memory_shutdown(void)
 {
+    cache_purge();
     while (M.deferred) {
         vk_alloc *a = M.deferred;
         M.deferred = a->next;
@@ -242,7 +305,7 @@ static void free_now(vk_alloc *a)
                 empty++;
         if (b->dedicated || empty > 1) {
             unlink_block(b);
-            block_destroy(b);
+            block_retire(b);
         }
     }
 }
@@ -287,7 +350,9 @@ vk_alloc *vk_mem_alloc(size_t nbytes)
                     goto done;
                 }
             }
-        vk_block *nb = block_new(dedicated ? size : M.block_size, dedicated);
+        vk_block *nb = cache_take(dedicated ? size : M.block_size, dedicated);
+        if (!nb)
+            nb = block_new(dedicated ? size : M.block_size, dedicated);
         if (nb) {
             nb->next = M.blocks;
             M.blocks = nb;
@@ -297,6 +362,7 @@ vk_alloc *vk_mem_alloc(size_t nbytes)
         }
         /* out of memory: wait for the GPU so deferred frees return, then retry */
         if (attempt == 0) {
+            cache_purge();
             vk_synchronize();
             vk_mem_reclaim(M.completed);
         }

@@ -16,3 +16,4 @@ int em_gpu_list_devices(em_gpu_info *out, int max)
     (void)max;
     return em__error("%s", em_gpu_unavailable_reason());
 }
+const char *em__vk_coopmat_info(void) { return ""; }

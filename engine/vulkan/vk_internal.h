@@ -27,6 +27,10 @@ typedef struct vk_state {
     /* features enabled on the device */
     bool int64, int16, float64, storage8, storage16, fp16, int8, push_desc, bda, coopmat_nv,
         subgroup_arith, subgroup_shuffle;
+    /* the cooperative-matrix shape the f16 matmul uses (16x16x16, f16 x f16 ->
+     * f32, subgroup scope) is among the device's, subgroups have 32 lanes and
+     * the Vulkan memory model is on */
+    bool coopmat_f16;
     PFN_vkCmdPushDescriptorSetKHR cmd_push_descriptor;
     /* one lock for the backend; recursive, because releasing a buffer (which
      * can happen inside a kernel) takes it too */

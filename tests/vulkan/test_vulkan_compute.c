@@ -161,6 +161,64 @@ static void matmuls(void)
         }
 }
 
+/* Float16 shapes the cooperative-matrix path takes where the device has it
+ * (M, N, K >= 64, N and K multiples of 8): whole tiles, ragged M/N/K edges,
+ * transposed A and B views, batches; elsewhere the tiled kernel runs them. */
+static void matmuls_coop(void)
+{
+    const int64_t dims[][3] = {{256, 384, 512}, {200, 136, 264}, {64, 64, 64}, {130, 72, 1000}};
+    for (size_t d = 0; d < sizeof dims / sizeof *dims; d++) {
+        int64_t M = dims[d][0], N = dims[d][1], K = dims[d][2];
+        EM_SCOPE {
+            em_dtype t = EM_FLOAT16;
+            em_array *a = vt_rand(t, 2, (int64_t[]){M, K}, -1, 1, 21);
+            em_array *at = vt_rand(t, 2, (int64_t[]){K, M}, -1, 1, 22);
+            em_array *b = vt_rand(t, 2, (int64_t[]){K, N}, -1, 1, 23);
+            em_array *bt = vt_rand(t, 2, (int64_t[]){N, K}, -1, 1, 24);
+            em_array *a3 = vt_rand(t, 3, (int64_t[]){2, M, K}, -1, 1, 25);
+            em_array *b3 = vt_rand(t, 3, (int64_t[]){2, K, N}, -1, 1, 26);
+            em_array *c[4], *g[4];
+            for (int dev = 0; dev < 2; dev++) {
+                vt_on(dev ? em_gpu() : em_cpu());
+                em_array **r = dev ? g : c;
+                r[0] = em_matmul(a, b);
+                r[1] = em_matmul(a, em_transpose(bt, NULL));
+                r[2] = em_matmul(em_transpose(at, NULL), b);
+                r[3] = em_matmul(a3, b3);
+            }
+            vt_on(em_cpu());
+            const char *names[4] = {"f16 matmul", "f16 matmul b transposed",
+                                    "f16 matmul a transposed", "f16 matmul batched"};
+            for (int i = 0; i < 4; i++) {
+                char what[96];
+                snprintf(what, sizeof what, "%s %lldx%lldx%lld", names[i], (long long)M,
+                         (long long)N, (long long)K);
+                vt_compare(what, c[i], g[i], 1e-5);
+            }
+        }
+    }
+}
+
+/* Half matmuls reach the GPU kernel uncast; one beyond the shader (four
+ * unmergeable batch dims) goes through float32 on the CPU. */
+static void matmuls_half_fallback(void)
+{
+    const em_dtype ts[] = {EM_FLOAT16, EM_BFLOAT16};
+    for (int k = 0; k < 2; k++)
+        EM_SCOPE {
+            em_array *a = vt_rand(ts[k], 6, (int64_t[]){2, 1, 2, 1, 5, 7}, -1, 1, 31);
+            em_array *b = vt_rand(ts[k], 6, (int64_t[]){1, 2, 1, 2, 7, 3}, -1, 1, 32);
+            vt_on(em_cpu());
+            em_array *c = em_matmul(a, b);
+            vt_on(em_gpu());
+            em_array *g = em_matmul(a, b);
+            vt_on(em_cpu());
+            char what[96];
+            snprintf(what, sizeof what, "matmul %s 4 broadcast batch dims (cpu)", em_dtype_name(ts[k]));
+            vt_compare(what, c, g, 1e-4);
+        }
+}
+
 int main(void)
 {
     vt_require_gpu();
@@ -168,6 +226,8 @@ int main(void)
     reductions();
     rows();
     matmuls();
+    matmuls_coop();
+    matmuls_half_fallback();
     em_synchronize();
     size_t after = em_memory_stats_get().active;
     if (after != before) {
