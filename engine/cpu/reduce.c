@@ -167,8 +167,8 @@ typedef struct red_fns {
 #define FMIN(a, b) ((b) < (a) || (b) != (b) ? (b) : (a))
 #define IMAX(a, b) ((b) > (a) ? (b) : (a))
 /* NaN-sticky, branch-free (bitwise |): vectorises as compare, compare, or, blend */
-#define SMAX(a, b) (((b) > (a)) | ((b) != (b)) ? (b) : (a))
-#define SMIN(a, b) (((b) < (a)) | ((b) != (b)) ? (b) : (a))
+#define SMAX(a, b) ((((b) > (a)) | ((b) != (b))) ? (b) : (a))
+#define SMIN(a, b) ((((b) < (a)) | ((b) != (b))) ? (b) : (a))
 #define IMIN(a, b) ((b) < (a) ? (b) : (a))
 #define AND(a, b) ((a) & (b))
 #define OR(a, b) ((a) | (b))
