@@ -17,6 +17,7 @@
 #extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
 #extension GL_EXT_shader_16bit_storage : require
 #extension GL_KHR_shader_subgroup_basic : require
+#extension GL_EXT_control_flow_attributes : require
 
 #ifndef WM
 #define WM 2
@@ -62,8 +63,10 @@ layout(push_constant) uniform PC {
 #define B_SZ (BT != 0 ? BN * BK4 : BK * BN4)
 #define A_MAX (BK * AM4 > BM * AK4 ? BK * AM4 : BM * AK4)
 #define B_MAX (BN * BK4 > BK * BN4 ? BN * BK4 : BK * BN4)
+#ifndef DIRECT
 shared uvec4 As[2 * A_MAX];
 shared uvec4 Bs[2 * B_MAX];
+#endif
 shared uvec4 stage[WM * WN * 32];
 
 // uvec4 loads per thread for each slice
@@ -88,8 +91,8 @@ void main()
     uint M = pc.M, N = pc.N, K = pc.K;
 
     fcoopmatNV<32, gl_ScopeSubgroup, 16, 16> acc[TM][TN];
-    for (int i = 0; i < TM; i++)
-        for (int j = 0; j < TN; j++)
+    [[unroll]] for (int i = 0; i < TM; i++)
+        [[unroll]] for (int j = 0; j < TN; j++)
             acc[i][j] = fcoopmatNV<32, gl_ScopeSubgroup, 16, 16>(0.0);
 
     uvec4 ra[LA], rbv[LB];
@@ -99,7 +102,7 @@ void main()
 #define LOAD_SLICE(kt)                                                                    \
     {                                                                                     \
         uint k0 = (kt) * BK;                                                              \
-        for (int l = 0; l < LA; l++) {                                                    \
+        [[unroll]] for (int l = 0; l < LA; l++) {                                                    \
             uint e = tid + uint(l) * NT;                                                  \
             ra[l] = uvec4(0);                                                             \
             if (AT == 0) {                                                                \
@@ -114,7 +117,7 @@ void main()
                     ra[l] = a[(ab + int(gk) * pc.sak + int(gm)) >> 3];                   \
             }                                                                             \
         }                                                                                 \
-        for (int l = 0; l < LB; l++) {                                                    \
+        [[unroll]] for (int l = 0; l < LB; l++) {                                                    \
             uint e = tid + uint(l) * NT;                                                  \
             rbv[l] = uvec4(0);                                                            \
             if (BT == 0) {                                                                \
@@ -133,7 +136,7 @@ void main()
     // registers -> shared buffer s
 #define STORE_SLICE(s)                                                                    \
     {                                                                                     \
-        for (int l = 0; l < LA; l++) {                                                    \
+        [[unroll]] for (int l = 0; l < LA; l++) {                                                    \
             uint e = tid + uint(l) * NT;                                                  \
             if (e < BM * BK / 8) {                                                        \
                 if (AT == 0)                                                              \
@@ -142,7 +145,7 @@ void main()
                     As[(s) * A_SZ + (e / (BM / 8)) * AM4 + e % (BM / 8)] = ra[l];         \
             }                                                                             \
         }                                                                                 \
-        for (int l = 0; l < LB; l++) {                                                    \
+        [[unroll]] for (int l = 0; l < LB; l++) {                                                    \
             uint e = tid + uint(l) * NT;                                                  \
             if (e < BN * BK / 8) {                                                        \
                 if (BT == 0)                                                              \
@@ -153,6 +156,31 @@ void main()
         }                                                                                 \
     }
 
+#ifdef DIRECT
+    // fragments straight from global memory (through the caches), no shared
+    // staging; the host takes this variant only for whole tiles (M % BM,
+    // N % BN and K % 16 all 0)
+    for (uint k0 = 0; k0 < K; k0 += 16) {
+        fcoopmatNV<16, gl_ScopeSubgroup, 16, 16> fa[TM], fb[TN];
+        [[unroll]] for (int i = 0; i < TM; i++) {
+            uint gm = m0 + wm * (TM * 16) + uint(i) * 16;
+            if (AT == 0)
+                coopMatLoadNV(fa[i], a, uint(ab + int(gm) * pc.sam + int(k0)) >> 3, uint(pc.sam) >> 3, false);
+            else
+                coopMatLoadNV(fa[i], a, uint(ab + int(k0) * pc.sak + int(gm)) >> 3, uint(pc.sak) >> 3, true);
+        }
+        [[unroll]] for (int j = 0; j < TN; j++) {
+            uint gn = n0 + wn * (TN * 16) + uint(j) * 16;
+            if (BT == 0)
+                coopMatLoadNV(fb[j], b, uint(bb + int(k0) * pc.sbk + int(gn)) >> 3, uint(pc.sbk) >> 3, false);
+            else
+                coopMatLoadNV(fb[j], b, uint(bb + int(gn) * pc.sbn + int(k0)) >> 3, uint(pc.sbn) >> 3, true);
+        }
+        [[unroll]] for (int i = 0; i < TM; i++)
+            [[unroll]] for (int j = 0; j < TN; j++)
+                acc[i][j] = coopMatMulAddNV(fa[i], fb[j], acc[i][j]);
+    }
+#else
     LOAD_SLICE(0u);
     STORE_SLICE(0u);
     barrier();
@@ -160,34 +188,35 @@ void main()
         uint cur = kt & 1u;
         if (kt + 1 < nk)
             LOAD_SLICE(kt + 1);
-        for (uint kk = 0; kk < BK / 16; kk++) {
+        [[unroll]] for (uint kk = 0; kk < BK / 16; kk++) {
             fcoopmatNV<16, gl_ScopeSubgroup, 16, 16> fa[TM], fb[TN];
-            for (int i = 0; i < TM; i++) {
+            [[unroll]] for (int i = 0; i < TM; i++) {
                 uint mr = wm * (TM * 16) + uint(i) * 16;
                 if (AT == 0)
                     coopMatLoadNV(fa[i], As, cur * A_SZ + mr * AK4 + kk * 2, AK4, false);
                 else
                     coopMatLoadNV(fa[i], As, cur * A_SZ + kk * 16 * AM4 + mr / 8, AM4, true);
             }
-            for (int j = 0; j < TN; j++) {
+            [[unroll]] for (int j = 0; j < TN; j++) {
                 uint nc = wn * (TN * 16) + uint(j) * 16;
                 if (BT == 0)
                     coopMatLoadNV(fb[j], Bs, cur * B_SZ + kk * 16 * BN4 + nc / 8, BN4, false);
                 else
                     coopMatLoadNV(fb[j], Bs, cur * B_SZ + nc * BK4 + kk * 2, BK4, true);
             }
-            for (int i = 0; i < TM; i++)
-                for (int j = 0; j < TN; j++)
+            [[unroll]] for (int i = 0; i < TM; i++)
+                [[unroll]] for (int j = 0; j < TN; j++)
                     acc[i][j] = coopMatMulAddNV(fa[i], fb[j], acc[i][j]);
         }
         if (kt + 1 < nk)
             STORE_SLICE(cur ^ 1u);
         barrier();
     }
+#endif
 
     uint ob = pc.o_off + batch * M * N;
-    for (int i = 0; i < TM; i++)
-        for (int j = 0; j < TN; j++) {
+    [[unroll]] for (int i = 0; i < TM; i++)
+        [[unroll]] for (int j = 0; j < TN; j++) {
             uint gm = m0 + wm * (TM * 16) + uint(i) * 16;
             uint gn = n0 + wn * (TN * 16) + uint(j) * 16;
             fcoopmatNV<16, gl_ScopeSubgroup, 16, 16> h =

@@ -412,6 +412,9 @@ static int ready(em_array *a)
         return em__error("%s", a->error ? a->error : "evaluation failed");
     if (!(a->flags & EM_F_EVALUATED) || (a->flags & EM_F_PENDING))
         return em_eval(a);
+    /* vulkan: async_eval leaves the GPU running after the array is evaluated */
+    if (a->buf && a->buf->device == EM_GPU && em_gpu_backend && em_gpu_backend->synchronize)
+        return em_gpu_backend->synchronize();
     return 0;
 }
 

@@ -171,6 +171,8 @@ typedef struct em_backend {
     em_kernel_fn kernels[EM_P_COUNT];
     /* Called before reading a buffer on the host (waits for the device). */
     int (*synchronize)(void);
+    /* Starts what is recorded without waiting for it (async_eval); NULL: none. */
+    int (*flush)(void);
 } em_backend;
 
 extern em_backend em_cpu_backend;

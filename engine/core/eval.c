@@ -193,7 +193,13 @@ static void run_node(em_array *a)
         free(outs);
 }
 
-static int eval_now(em_array *const *arrays, int n)
+/* wait_gpu false (async_eval's worker): the GPU's work is submitted, not
+ * waited for; whoever reads the results waits (em_eval, em_synchronize, a CPU
+ * kernel reading a GPU buffer). */
+static int eval_now_gpu(em_array *const *arrays, int n, bool wait_gpu);
+static int eval_now(em_array *const *arrays, int n) { return eval_now_gpu(arrays, n, true); }
+
+static int eval_now_gpu(em_array *const *arrays, int n, bool wait_gpu)
 {
     for (int i = 0; i < n; i++)
         if (!arrays[i])
@@ -209,7 +215,9 @@ static int eval_now(em_array *const *arrays, int n)
             run_node(a);
     }
     free(order.v);
-    if (em_gpu_backend && em_gpu_backend->synchronize)
+    if (em_gpu_backend && !wait_gpu && em_gpu_backend->flush)
+        em_gpu_backend->flush();
+    else if (em_gpu_backend && em_gpu_backend->synchronize)
         em_gpu_backend->synchronize();
     for (int i = 0; i < n; i++)
         if (arrays[i]->flags & EM_F_FAILED)
@@ -243,7 +251,7 @@ static void *async_worker(void *arg)
             tail = NULL;
         pthread_mutex_unlock(&alock);
 
-        eval_now(j->arrays, j->n);
+        eval_now_gpu(j->arrays, j->n, false);
         for (int i = 0; i < j->n; i++) {
             j->arrays[i]->flags &= ~EM_F_PENDING;
             em_release(j->arrays[i]);
@@ -316,6 +324,9 @@ int em_synchronize(void)
     while (in_flight > 0)
         pthread_cond_wait(&acond, &alock);
     pthread_mutex_unlock(&alock);
+    /* vulkan: the async evaluations left the GPU running */
+    if (em_gpu_backend && em_gpu_backend->synchronize)
+        return em_gpu_backend->synchronize();
     return 0;
 }
 

@@ -475,6 +475,7 @@ static void init_once_fn(void)
         goto fail_instance;
     }
     em__vk_backend.synchronize = vk_synchronize;
+    em__vk_backend.flush = vk_flush;
     started = true;
     unavailable[0] = '\0';
     atexit(shutdown_all);

@@ -277,6 +277,18 @@ int vk_synchronize(void)
     return rc;
 }
 
+int vk_flush(void)
+{
+    if (!vk.dev)
+        return 0;
+    vk_lock();
+    int rc = 0;
+    if (D.cur >= 0 && D.n_dispatch > 0)
+        rc = submit();
+    vk_unlock();
+    return rc;
+}
+
 bool vk_busy(void)
 {
     vk_lock();

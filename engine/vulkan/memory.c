@@ -98,9 +98,9 @@ int vk_memory_init(void)
     const char *env = getenv("EMBER_VULKAN_BLOCK_MB");
     if (env && atoi(env) > 0)
         M.block_size = (VkDeviceSize)atoi(env) << 20;
-    M.cache_max = vk.info.device_memory / 8;
-    if (M.cache_max > ((VkDeviceSize)4 << 30))
-        M.cache_max = (VkDeviceSize)4 << 30;
+    M.cache_max = vk.info.device_memory / 4;
+    if (M.cache_max > ((VkDeviceSize)8 << 30))
+        M.cache_max = (VkDeviceSize)8 << 30;
     env = getenv("EMBER_VULKAN_CACHE_MB");
     if (env)
         M.cache_max = (VkDeviceSize)atoll(env) << 20;

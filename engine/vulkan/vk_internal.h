@@ -115,6 +115,9 @@ int vk_dispatch(vk_pipeline *p, const vk_binding *b, int nb, const void *pc, uin
                 uint32_t gy, uint32_t gz);
 /* Submits what is recorded and waits for everything. */
 int vk_synchronize(void);
+/* Submits what is recorded without waiting (async_eval: the GPU runs while
+ * the caller builds the next graph; a later synchronize waits). */
+int vk_flush(void);
 /* true if some recorded or submitted work has not completed. */
 bool vk_busy(void);
 

@@ -57,7 +57,7 @@ else:
     a = torch.rand(n, device=dev) * 2 - 1
     b = torch.rand(n, device=dev) * 2 - 1
     out = torch.empty_like(a)
-    it = 2 if smoke else 20
+    it = 2 if smoke else 10
     t = timed(lambda: torch.add(a, b, out=out), it)
     peer["add"] = 3 * n * 4 / t / 1e9
     t = timed(lambda: out.copy_(a), it)

@@ -106,7 +106,7 @@ static int run(void)
     B = em_random_uniform(1, &n, -1, 1, EM_FLOAT32, em_random_key(2));
     em_eval(A);
     em_eval(B);
-    int it = smoke ? 2 : 20;
+    int it = smoke ? 2 : 10;
     double t;
     if (want("add")) {
         t = time_gpu(b_add, NULL, it, reps);
