@@ -135,7 +135,8 @@ struct _EmberTraining
   guint              timer;
   guint              n_updates;
   gint64             max_update_us;
-  guint              series;
+  int                series;        /* plot series of the running job, -1 before its first point */
+  char              *series_name;
   guint              n_runs;
   const char        *outcome;
   EmberGraph        *graph;
@@ -348,8 +349,12 @@ drain (EmberTraining *self)
       g_signal_emit (self, signals[SIGNAL_GRAPH_READY], 0, graph);
     }
 
+  /* The run's line appears with its first point (a run that fails before
+   * training leaves no empty entry in the legend). */
+  if (points->len >= 2 && self->series < 0)
+    self->series = (int) ember_plot_add_series (self->plot, self->series_name);
   for (guint i = 0; i + 1 < points->len; i += 2)
-    ember_plot_append (self->plot, self->series, g_array_index (points, double, i),
+    ember_plot_append (self->plot, (guint) self->series, g_array_index (points, double, i),
                        g_array_index (points, double, i + 1));
 
   if (has)
@@ -533,8 +538,11 @@ ember_training_start (EmberTraining *self)
   /* Translators: a run's name in the plot's legend: number, task. */
   name = g_strdup_printf (_("run %u (%s)"), self->n_runs,
                           _(tasks[MIN (gtk_drop_down_get_selected (self->task_dropdown), G_N_ELEMENTS (tasks) - 1)].label));
-  self->series = ember_plot_add_series (self->plot, name);
+  g_free (self->series_name);
+  self->series_name = g_steal_pointer (&name);
+  self->series = -1;
   gtk_label_set_label (self->status_label, _("Loading the data and building the model…"));
+  gtk_widget_set_visible (GTK_WIDGET (self->grid_scroller), FALSE);
   gtk_progress_bar_set_fraction (self->progress_bar, 0);
   gtk_progress_bar_set_text (self->progress_bar, NULL);
   run_job (self, j);
@@ -603,6 +611,12 @@ ember_training_set_task (EmberTraining *self, guint task)
 }
 
 void
+ember_training_set_batch_size (EmberTraining *self, gint64 batch_size)
+{
+  gtk_spin_button_set_value (self->batch_spin, (double) batch_size);
+}
+
+void
 ember_training_set_max_steps (EmberTraining *self, gint64 steps)
 {
   gtk_spin_button_set_value (self->steps_spin, (double) steps);
@@ -661,6 +675,7 @@ ember_training_finalize (GObject *object)
 
   g_free (self->data_dir);
   g_free (self->device);
+  g_free (self->series_name);
   g_clear_pointer (&self->graph, ember_graph_unref);
 
   G_OBJECT_CLASS (ember_training_parent_class)->finalize (object);

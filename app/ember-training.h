@@ -24,6 +24,8 @@ gboolean     ember_training_save_weights   (EmberTraining *self,
 /* 0: Fashion-MNIST MLP, 1: CNN, 2: fortunes GPT. */
 void         ember_training_set_task       (EmberTraining *self,
                                             guint          task);
+void         ember_training_set_batch_size (EmberTraining *self,
+                                            gint64         batch_size);
 void         ember_training_set_max_steps  (EmberTraining *self,
                                             gint64         steps);
 /* Where the dataset is looked for (NULL: the Debian location). */

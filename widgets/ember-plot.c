@@ -308,21 +308,37 @@ ember_plot_snapshot (GtkWidget   *widget,
     }
   cairo_restore (cr);
 
-  /* Legend. */
+  /* Legend, at the top right, as wide as its longest name. */
   if (self->series->len > 1)
-    for (guint i = 0; i < self->series->len; i++)
-      {
-        Series *s = g_ptr_array_index (self->series, i);
-        GdkRGBA c;
-        double y = self->top + 8 + 16 * i;
+    {
+      int widest = 0, th = 16;
 
-        ember_plot_series_color (i, &c);
-        gdk_cairo_set_source_rgba (cr, &c);
-        cairo_rectangle (cr, self->right - 140, y + 4, 14, 4);
-        cairo_fill (cr);
-        cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.9);
-        draw_text (cr, pl, s->name ? s->name : "", self->right - 120, y, 0, 0);
-      }
+      for (guint i = 0; i < self->series->len; i++)
+        {
+          Series *s = g_ptr_array_index (self->series, i);
+          int tw;
+
+          pango_layout_set_text (pl, s->name ? s->name : "", -1);
+          pango_layout_get_pixel_size (pl, &tw, &th);
+          widest = MAX (widest, tw);
+        }
+      cairo_set_source_rgba (cr, 1 - fg.red, 1 - fg.green, 1 - fg.blue, 0.75);
+      cairo_rectangle (cr, self->right - widest - 36, self->top + 4, widest + 32, (th + 2) * self->series->len + 8);
+      cairo_fill (cr);
+      for (guint i = 0; i < self->series->len; i++)
+        {
+          Series *s = g_ptr_array_index (self->series, i);
+          GdkRGBA c;
+          double x = self->right - widest - 30, y = self->top + 8 + (th + 2) * i;
+
+          ember_plot_series_color (i, &c);
+          gdk_cairo_set_source_rgba (cr, &c);
+          cairo_rectangle (cr, x, y + th / 2 - 2, 14, 4);
+          cairo_fill (cr);
+          cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.9);
+          draw_text (cr, pl, s->name ? s->name : "", x + 20, y, 0, 0);
+        }
+    }
 
   /* Hover readout. */
   if (self->hovering && self->hover_text != NULL && self->hover_series >= 0)
