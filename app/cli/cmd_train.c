@@ -71,10 +71,15 @@ static void usage(FILE *f)
         "Options:\n"
         "  --epochs N            passes over the training set (fashion-mnist: 10, fortunes: 1)\n"
         "  --batch-size B        (fashion-mnist: 128, fortunes: 32)\n"
-        "  --lr X                peak learning rate (1e-3)\n"
+        "  --lr X                peak learning rate (fashion-mnist: 1e-3, fortunes: 2e-3)\n"
         "  --optimizer NAME      sgd, adam or adamw (fashion-mnist: adam, fortunes: adamw)\n"
         "  --seed S              data order and initialisation (0)\n"
         "  --max-steps N         stop after N steps in all\n"
+        "  --max-minutes M       stop after the step that ends M minutes (wall clock,\n"
+        "                        evaluations included) into this session, then evaluate;\n"
+        "                        without --max-steps the run's length is set by time\n"
+        "                        (--epochs ignored; the learning-rate schedule is fitted\n"
+        "                        to the steps the pace so far says will fit)\n"
         "  --device cpu|gpu\n"
         "  --checkpoint DIR      write DIR/checkpoint.safetensors at the end (and on Ctrl-C)\n"
         "  --checkpoint-every N  ... and every N steps\n"
@@ -138,6 +143,8 @@ static int run_train(int argc, char **argv)
             c.seed = strtoull(v, NULL, 10);
         else if (OPT("--max-steps"))
             c.max_steps = atoll(v);
+        else if (OPT("--max-minutes"))
+            c.max_seconds = 60.0 * atof(v);
         else if (OPT("--device"))
             c.device = v;
         else if (OPT("--checkpoint"))

@@ -21,8 +21,37 @@ static void fill_range(void *ctx, int64_t begin, int64_t end)
         em__store_f64(v, (em_dtype)o->dtype, p->f[0]);
         if (o->dtype == EM_INT64 || o->dtype == EM_UINT64)
             memcpy(v, &p->i[0], 8);
-        for (int64_t i = begin; i < end; i++)
-            memcpy(d + i * e, v, e);
+        /* typed stores by element size (a memcpy per element is ~10x slower) */
+        switch (e) {
+        case 1: memset(d + begin, v[0], (size_t)(end - begin)); break;
+        case 2: {
+            uint16_t x;
+            memcpy(&x, v, 2);
+            uint16_t *o16 = (uint16_t *)d;
+            for (int64_t i = begin; i < end; i++)
+                o16[i] = x;
+            break;
+        }
+        case 4: {
+            uint32_t x;
+            memcpy(&x, v, 4);
+            uint32_t *o32 = (uint32_t *)d;
+            for (int64_t i = begin; i < end; i++)
+                o32[i] = x;
+            break;
+        }
+        case 8: {
+            uint64_t x;
+            memcpy(&x, v, 8);
+            uint64_t *o64 = (uint64_t *)d;
+            for (int64_t i = begin; i < end; i++)
+                o64[i] = x;
+            break;
+        }
+        default:
+            for (int64_t i = begin; i < end; i++)
+                memcpy(d + i * e, v, e);
+        }
         break;
     }
     case EM_P_ARANGE:

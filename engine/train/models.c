@@ -146,42 +146,6 @@ static em_array *gelu(em_array *x)
     return em_multiply(em_multiply(em_scalar_f(0.5), x), em_add(em_scalar_f(1.0), em_tanh(inner)));
 }
 
-/* Composites of elementwise ops and reductions (differentiable everywhere). */
-static em_array *log_softmax_last(em_array *x)
-{
-    int ax = -1;
-    em_array *m = em_stop_gradient(em_max(x, &ax, 1, true));
-    em_array *z = em_subtract(x, m);
-    return em_subtract(z, em_log(em_sum(em_exp(z), &ax, 1, true)));
-}
-
-static em_array *softmax_last(em_array *x)
-{
-    int ax = -1;
-    em_array *m = em_stop_gradient(em_max(x, &ax, 1, true));
-    em_array *e = em_exp(em_subtract(x, m));
-    return em_divide(e, em_sum(e, &ax, 1, true));
-}
-
-static em_array *layer_norm(em_array *x, em_array *w, em_array *b, double eps)
-{
-    int ax = -1;
-    em_array *mu = em_mean(x, &ax, 1, true);
-    em_array *xc = em_subtract(x, mu);
-    em_array *var = em_mean(em_square(xc), &ax, 1, true);
-    em_array *y = em_multiply(xc, em_rsqrt(em_add(var, em_scalar_f(eps))));
-    return em_add(em_multiply(y, w), b);
-}
-
-/* q, k, v (B, H, T, Dh); causal. */
-static em_array *causal_attention(em_array *q, em_array *k, em_array *v, double scale)
-{
-    int64_t T = em_array_dim(q, 2);
-    em_array *s = em_matmul(em_multiply(q, em_scalar_f(scale)), em_swapaxes(k, -1, -2));
-    em_array *mask = em_triu(em_full(2, (int64_t[]){T, T}, -1e9, EM_FLOAT32), 1);
-    return em_matmul(softmax_last(em_add(s, mask)), v);
-}
-
 /* 2x2 max pooling of (N, H, W, C), H and W even. */
 static em_array *max_pool2(em_array *x)
 {
@@ -201,19 +165,16 @@ static em_array *conv_relu(em_array *x, em_array *w, em_array *b)
 static em_array *gpt_forward(const em__model *m, const em_tree *p, em_array *ids)
 {
     int64_t B = em_array_dim(ids, 0), T = em_array_dim(ids, 1);
-    int64_t D = m->d_model, H = m->n_heads, Dh = D / H, V = m->vocab;
+    int64_t D = m->d_model, H = m->n_heads, Dh = D / H;
     em_array *table = em_get(p, "tok_emb.weight");
-    /* Embedding as one-hot @ table: a matmul forward and backward. */
-    em_array *onehot = em_astype(
-        em_equal(em_expand_dims(ids, (int[]){-1}, 1), em_arange(0, (double)V, 1, EM_INT32)),
-        EM_FLOAT32);
-    int64_t s_bt_v[2] = {B * T, V}, s_btd[3] = {B, T, D};
-    em_array *x = em_reshape(em_matmul(em_reshape(onehot, 2, s_bt_v), table), 3, s_btd);
+    /* Embedding as a gather (its gradient a scatter-add into the table). */
+    int64_t s_btd[3] = {B, T, D};
+    em_array *x = em_take(table, ids, 0);
     int64_t ps[2] = {0, 0}, pe[2] = {T, D};
     x = em_add(x, em_slice(em_get(p, "pos_emb.weight"), ps, pe, NULL));
     double scale = 1.0 / sqrt((double)Dh);
     for (int l = 0; l < m->n_layers; l++) {
-        em_array *h = layer_norm(x, P(p, "blocks.%d.ln1.weight", l),
+        em_array *h = em_layer_norm(x, P(p, "blocks.%d.ln1.weight", l),
                                     P(p, "blocks.%d.ln1.bias", l), 1e-5);
         em_array *qkv = linear(h, P(p, "blocks.%d.attn.qkv.weight", l),
                                P(p, "blocks.%d.attn.qkv.bias", l));
@@ -226,17 +187,17 @@ static em_array *gpt_forward(const em__model *m, const em_tree *p, em_array *ids
                                           (int64_t[]){2, B, H, T, Dh}, NULL), (int[]){0}, 1);
         em_array *v = em_squeeze(em_slice(t, (int64_t[]){2, 0, 0, 0, 0},
                                           (int64_t[]){3, B, H, T, Dh}, NULL), (int[]){0}, 1);
-        em_array *a = causal_attention(q, k, v, scale);
+        em_array *a = em_scaled_dot_product_attention(q, k, v, scale, NULL, true);
         a = em_reshape(em_transpose(a, (int[]){0, 2, 1, 3}), 3, s_btd);
         x = em_add(x, linear(a, P(p, "blocks.%d.attn.proj.weight", l),
                              P(p, "blocks.%d.attn.proj.bias", l)));
-        h = layer_norm(x, P(p, "blocks.%d.ln2.weight", l), P(p, "blocks.%d.ln2.bias", l),
+        h = em_layer_norm(x, P(p, "blocks.%d.ln2.weight", l), P(p, "blocks.%d.ln2.bias", l),
                           1e-5);
         h = gelu(linear(h, P(p, "blocks.%d.mlp.fc.weight", l), P(p, "blocks.%d.mlp.fc.bias", l)));
         x = em_add(x, linear(h, P(p, "blocks.%d.mlp.proj.weight", l),
                              P(p, "blocks.%d.mlp.proj.bias", l)));
     }
-    x = layer_norm(x, em_get(p, "ln_f.weight"), em_get(p, "ln_f.bias"), 1e-5);
+    x = em_layer_norm(x, em_get(p, "ln_f.weight"), em_get(p, "ln_f.bias"), 1e-5);
     return linear(x, table, NULL);
 }
 
@@ -275,14 +236,12 @@ em_array *em__cross_entropy_mean(em_array *logits, em_array *targets)
     if (!logits || !targets)
         return NULL;
     em_scope *s = em_scope_begin();
-    int64_t C = em_array_dim(logits, -1);
-    em_array *onehot = em_astype(
-        em_equal(em_expand_dims(targets, (int[]){-1}, 1), em_arange(0, (double)C, 1, EM_INT32)),
-        EM_FLOAT32);
-    em_array *lp = log_softmax_last(logits);
+    /* log_softmax (fused; its gradient softmax - 1 at the target through the
+     * gather's scatter-add), then the target's entry of each row. */
+    em_array *lp = em_log_softmax(logits, -1);
+    em_array *picked = em_take_along_axis(lp, em_expand_dims(targets, (int[]){-1}, 1), -1);
     int64_t n = em_array_size(targets);
-    em_array *r = em_multiply(em_sum(em_multiply(lp, onehot), NULL, 0, false),
-                              em_scalar_f(-1.0 / (double)n));
+    em_array *r = em_multiply(em_sum(picked, NULL, 0, false), em_scalar_f(-1.0 / (double)n));
     em_keep(r);
     em_scope_end(s);
     return r;

@@ -61,7 +61,7 @@ void em_train_config_default(em_train_config *c, const char *task, const char *m
     if (text) {
         c->epochs = 1;
         c->batch_size = 32;
-        c->lr = 1e-3;
+        c->lr = 2e-3;
         c->optimizer = "adamw";
         c->weight_decay = 0.01;
         c->n_layers = 4;
@@ -865,14 +865,24 @@ em_train_status em_train_exec(em_train_run *r)
     }
     if (!strcmp(r->device, "gpu"))
         em_set_default_device(em_gpu());
-    double t0 = now();
+    double t0 = now(), t_start = t0;
     int64_t steps_here = 0, samples_here = 0;
     em_train_status status = EM_TRAIN_DONE;
     bool fashion = is_fashion(r);
     int64_t epochs = fashion ? r->c.epochs
                              : (r->total_steps + r->batches_per_epoch - 1) / r->batches_per_epoch;
     double epoch_t = now();
+    /* A run limited by time alone: its length (and so the schedule's) is
+     * estimated from the steps' pace so far, refined after every step. */
+    bool by_time = r->c.max_seconds > 0 && r->c.max_steps <= 0;
+    if (by_time)
+        r->total_steps = INT64_MAX / 4;
     while (r->step < r->total_steps) {
+        if (by_time && steps_here >= 5) {
+            double el = now() - t_start, left = r->c.max_seconds - el;
+            int64_t more = left > 0 ? (int64_t)(left / (el / (double)steps_here)) : 0;
+            r->total_steps = r->step + (more > 0 ? more : 1);
+        }
         if (atomic_load(&r->cancel)) {
             status = EM_TRAIN_CANCELLED;
             break;
@@ -914,7 +924,9 @@ em_train_status em_train_exec(em_train_run *r)
         fill_times(r, &p, t0, steps_here, samples_here);
         if (r->c.on_step)
             r->c.on_step(&p, r->c.user);
-        bool epoch_end = r->batch >= r->batches_per_epoch || r->step >= r->total_steps;
+        bool time_up = r->c.max_seconds > 0 && now() - t_start >= r->c.max_seconds;
+        bool epoch_end =
+            r->batch >= r->batches_per_epoch || r->step >= r->total_steps || time_up;
         if (epoch_end) {
             double t_eval = now();
             p.event = EM_TRAIN_EVENT_EPOCH;
@@ -937,6 +949,8 @@ em_train_status em_train_exec(em_train_run *r)
             r->epoch_seconds = 0;
             epoch_t = now();
         }
+        if (time_up)
+            break;
         if (r->checkpoint_dir && r->c.checkpoint_every > 0 && r->step % r->c.checkpoint_every == 0 &&
             r->step < r->total_steps) {
             double tc = now();

@@ -76,6 +76,12 @@ typedef struct em_train_config {
     const char *optimizer; /* "sgd" (momentum 0.9), "adam", "adamw" */
     uint64_t seed;
     int64_t max_steps;     /* 0: no limit; the run stops after this many steps in all */
+    double max_seconds;    /* 0: no limit; em_train_exec stops (done, with a last
+                            * evaluation) after the step that ends this many seconds
+                            * after it started, evaluations included; not saved in a
+                            * checkpoint. With max_steps 0 the run's length is set by
+                            * time alone (epochs ignored): the learning-rate schedule
+                            * spans the steps the pace so far says will fit. */
     const char *device;    /* "cpu" (default) or "gpu" */
     const char *data_dir;  /* NULL: the task's Debian location (or $EMBER_*_DIR) */
     const char *checkpoint_dir; /* NULL: no checkpoints */
