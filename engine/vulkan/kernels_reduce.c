@@ -114,8 +114,66 @@ static int reduce_kernel(em_array *const *outs, int n_out, em_array *const *ins,
     pc.R = (uint32_t)R;
     pc.a_off = (uint32_t)a.elem_off;
     pc.o_off = (uint32_t)o.elem_off;
-    vk_binding b[2] = {vk_bind(&a, false), vk_bind(&o, true)};
-    int rc = vk_dispatch(pipe, b, 2, &pc, out->size < 65535 ? (uint32_t)out->size : 65535, 1, 1);
+    int rc;
+    /* Few outputs over many elements (a full sum): one workgroup per output
+     * would leave the GPU idle, so split the reduced dim into P parts, reduce
+     * to n_out * P partials, then the partials (the same op; outputs of 4 or 8
+     * bytes, or bool, so no partial is rounded). */
+    size_t osz = em_dtype_size(ot);
+    int P = 0;
+    if (!arg && NR == 1 && out->size <= 64 && R >= (1 << 16) && (osz >= 4 || ot == EM_BOOL) &&
+        (em_dtype_is_float(ot) ? ot == EM_FLOAT32 : true)) {
+        for (int c = 1024; c >= 32 && !P; c /= 2)
+            if (R % c == 0 && (int64_t)out->size * c <= 65535)
+                P = c;
+    }
+    if (P) {
+        __typeof__(pc) p1 = pc, p2 = {0};
+        int64_t ksh1[EM_MAX_DIMS + 1], kst1[EM_MAX_DIMS + 1];
+        memcpy(ksh1, ksh, nk * sizeof *ksh);
+        memcpy(kst1, kst, nk * sizeof *kst);
+        ksh1[nk] = P;
+        kst1[nk] = (int64_t)pc.rst[0] * (R / P);
+        int NK1 = merge_group(nk + 1, ksh1, kst1, p1.ks, p1.kst);
+        char s2[48];
+        snprintf(s2, sizeof s2, "reduce_%s_%s", vk_dtype_suffix(ot), vk_dtype_suffix(ot));
+        vk_alloc *tmp = NK1 > 0 && vk_shader_exists(s2) ? vk_mem_alloc((size_t)out->size * P * osz) : NULL;
+        if (!tmp) {
+            em_error_clear();
+            P = 0;
+        } else {
+            p1.n_out = (uint32_t)(out->size * P);
+            p1.R = (uint32_t)(R / P);
+            p1.rs[0] = (uint32_t)(R / P);
+            p1.o_off = 0;
+            int32_t spec1[4] = {rop[prim], NK1, 1, 256};
+            int32_t spec2[4] = {rop[prim], 1, 1, 256};
+            vk_pipeline *pipe1 = vk_pipeline_get(shader, 2, sizeof pc, spec1, 4);
+            vk_pipeline *pipe2 = vk_pipeline_get(s2, 2, sizeof pc, spec2, 4);
+            rc = -1;
+            if (pipe1 && pipe2) {
+                vk_binding tb = {tmp, tmp->off, tmp->size, true};
+                vk_binding b1[2] = {vk_bind(&a, false), tb};
+                rc = vk_dispatch(pipe1, b1, 2, &p1, p1.n_out, 1, 1);
+                p2.n_out = (uint32_t)out->size;
+                p2.R = (uint32_t)P;
+                p2.ks[0] = (uint32_t)out->size;
+                p2.kst[0] = P;
+                p2.rs[0] = (uint32_t)P;
+                p2.rst[0] = 1;
+                p2.o_off = (uint32_t)o.elem_off;
+                tb.write = false;
+                vk_binding b2[2] = {tb, vk_bind(&o, true)};
+                if (rc == 0)
+                    rc = vk_dispatch(pipe2, b2, 2, &p2, p2.n_out, 1, 1);
+            }
+            vk_mem_free(tmp);
+        }
+    }
+    if (!P) {
+        vk_binding b[2] = {vk_bind(&a, false), vk_bind(&o, true)};
+        rc = vk_dispatch(pipe, b, 2, &pc, out->size < 65535 ? (uint32_t)out->size : 65535, 1, 1);
+    }
     vk_operand_done(&a);
     vk_operand_done(&o);
     return rc;

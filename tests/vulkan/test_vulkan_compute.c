@@ -199,6 +199,34 @@ static void matmuls_coop(void)
     }
 }
 
+/* Few outputs over many elements: the two-pass split (partials, then the
+ * partials reduced). */
+static void reductions_split(void)
+{
+    EM_SCOPE {
+        em_array *x = vt_rand(EM_FLOAT32, 1, (int64_t[]){1 << 18}, -1, 1, 41);
+        em_array *x2 = vt_rand(EM_FLOAT32, 2, (int64_t[]){3, 1 << 17}, -1, 1, 42);
+        em_array *xi = vt_rand(EM_INT8, 1, (int64_t[]){1 << 17}, -100, 100, 43);
+        em_array *c[7], *g[7];
+        for (int dev = 0; dev < 2; dev++) {
+            vt_on(dev ? em_gpu() : em_cpu());
+            em_array **r = dev ? g : c;
+            r[0] = em_sum(x, NULL, 0, false);
+            r[1] = em_max(x, NULL, 0, false);
+            r[2] = em_sum(x2, (int[]){1}, 1, false);
+            r[3] = em_min(em_transpose(x2, NULL), (int[]){0}, 1, true);
+            r[4] = em_sum(xi, NULL, 0, false);
+            r[5] = em_all(em_greater(x, em_scalar_f(-2.0)), NULL, 0, false);
+            r[6] = em_any(em_greater(x, em_scalar_f(0.999999)), NULL, 0, false);
+        }
+        vt_on(em_cpu());
+        const char *names[7] = {"split sum", "split max", "split sum axis 1", "split min of a view",
+                                "split sum int8", "split all", "split any"};
+        for (int i = 0; i < 7; i++)
+            vt_compare(names[i], c[i], g[i], i == 0 || i == 2 ? 1e-10 : 0);
+    }
+}
+
 /* Half matmuls reach the GPU kernel uncast; one beyond the shader (four
  * unmergeable batch dims) goes through float32 on the CPU. */
 static void matmuls_half_fallback(void)
@@ -228,6 +256,7 @@ int main(void)
     matmuls();
     matmuls_coop();
     matmuls_half_fallback();
+    reductions_split();
     em_synchronize();
     size_t after = em_memory_stats_get().active;
     if (after != before) {
