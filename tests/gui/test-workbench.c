@@ -653,6 +653,67 @@ step_out_of_memory (void)
   }
 }
 
+static GtkWindow *
+find_file_chooser (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWindow) w = g_list_model_get_item (toplevels, i);
+
+      if (GTK_IS_FILE_CHOOSER_DIALOG (w) && gtk_widget_get_visible (GTK_WIDGET (w)))
+        return w;
+    }
+  return NULL;
+}
+
+static gboolean
+chooser_shown (gpointer data)
+{
+  return find_file_chooser () != NULL;
+}
+
+/* The Open dialog (Ctrl+O's action): choosing a file in it opens it. */
+static void
+step_open_dialog (void)
+{
+  g_autofree char *model = out_path ("model.safetensors");
+  g_autoptr(GFile) file = g_file_new_for_path (model);
+  GListModel *items = ember_window_get_items (window);
+  guint before = g_list_model_get_n_items (items);
+  GtkWindow *chooser;
+
+  CHECK (gtk_widget_activate_action (GTK_WIDGET (window), "win.open", NULL), "no win.open");
+  CHECK (wait_until (chooser_shown, NULL, 5000), "win.open showed no file chooser");
+  chooser = find_file_chooser ();
+  if (chooser == NULL)
+    return;
+  g_print ("open dialog: %s\n", gtk_window_get_title (chooser));
+  spin (300);
+  {
+    g_autofree char *png = shot_path ("open-dialog");
+    Pixels p;
+
+    CHECK (pixels_from_widget (GTK_WIDGET (chooser), png, &p), "the dialog did not render");
+    pixels_clear (&p);
+  }
+  CHECK (gtk_file_chooser_set_file (GTK_FILE_CHOOSER (chooser), file, NULL), "could not choose the file");
+  spin (200);
+  gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_ACCEPT);
+  wait_until (nothing_pending, NULL, 5000);
+  spin (100);
+  /* model.safetensors was open already: it is selected, not added twice. */
+  CHECK (g_list_model_get_n_items (items) == before, "%u items after opening an open file",
+         g_list_model_get_n_items (items));
+  {
+    EmberDocument *doc = ember_inspector_get_document (EMBER_INSPECTOR (ember_window_get_inspector (window)));
+
+    CHECK (doc != NULL && g_str_equal (ember_document_get_title (doc), "model.safetensors"),
+           "the Open dialog's file is not shown (%s)", doc ? ember_document_get_title (doc) : "none");
+  }
+}
+
 /* Files dragged over the window: the content is outlined. */
 static void
 step_drop_highlight (void)
@@ -755,6 +816,7 @@ run_steps (gpointer user_data)
       step_missing_dataset ();
       step_out_of_memory ();
       step_drop_highlight ();
+      step_open_dialog ();
       if (opt_gpt)
         step_gpt_graph ();
       gtk_window_close (GTK_WINDOW (window));
