@@ -44,7 +44,11 @@ typedef struct red_fns {
     void (*colblk)(void *acc, const void *x, int64_t n, int64_t rows, int64_t rs);
 } red_fns;
 
+#if defined(__AVX512F__) || defined(__AVX2__)
+#define LANES 64 /* four or eight independent vector accumulators */
+#else
 #define LANES 16
+#endif
 #define BLOCK 4096
 #define KB 1024 /* columns of one column-mode task */
 
@@ -278,7 +282,7 @@ MAXMIN_FLOAT(EM_FLOAT64, double, EM_LD_PLAIN, double, EM_ST_PLAIN, rowg)
 
 /* float32/float64 max/min rows over contiguous runs: gcc does not vectorise a
  * select-based reduction without fast-math, so these use its vector
- * extensions (vectors of the build's width), two NaN-sticky accumulators;
+ * extensions (vectors of the build's width), four NaN-sticky accumulators;
  * the generic row folds the rest. */
 #if defined(__AVX2__) /* also the AVX-512 build: its mask registers make 64-byte selects slower */
 #define VBYTES 32
@@ -294,25 +298,25 @@ typedef int64_t vi64 __attribute__((vector_size(VBYTES)));
     static void NAME##_row_##E(const void *x_, int64_t n, int64_t s, void *res_)            \
     {                                                                                      \
         enum { W = VBYTES / sizeof(T) };                                                   \
-        if (s != 1 || n < 2 * W) {                                                         \
+        if (s != 1 || n < 4 * W) {                                                         \
             NAME##_rowg_##E(x_, n, s, res_);                                               \
             return;                                                                        \
         }                                                                                  \
         const T *x = x_;                                                                   \
-        VT a0 = (VT){0} + (T)(IDENT), a1 = a0;                                             \
+        VT a[4];                                                                           \
+        for (int k = 0; k < 4; k++)                                                        \
+            a[k] = (VT){0} + (T)(IDENT);                                                   \
         int64_t j = 0;                                                                     \
-        for (; j + 2 * W <= n; j += 2 * W) {                                               \
-            VT v0, v1;                                                                     \
-            memcpy(&v0, x + j, VBYTES);                                                    \
-            memcpy(&v1, x + j + W, VBYTES);                                                \
-            VI m0 = (v0 CMP a0) | (v0 != v0), m1 = (v1 CMP a1) | (v1 != v1);               \
-            a0 = VSEL(v0, a0, m0);                                                         \
-            a1 = VSEL(v1, a1, m1);                                                         \
-        }                                                                                  \
-        T buf[2 * W], total = *(T *)res_;                                                  \
-        memcpy(buf, &a0, VBYTES);                                                          \
-        memcpy(buf + W, &a1, VBYTES);                                                      \
-        for (int k = 0; k < 2 * W; k++)                                                    \
+        for (; j + 4 * W <= n; j += 4 * W)                                                 \
+            for (int k = 0; k < 4; k++) {                                                  \
+                VT v;                                                                      \
+                memcpy(&v, x + j + k * W, VBYTES);                                         \
+                VI m = (v CMP a[k]) | (v != v);                                            \
+                a[k] = VSEL(v, a[k], m);                                                   \
+            }                                                                              \
+        T buf[4 * W], total = *(T *)res_;                                                  \
+        memcpy(buf, a, sizeof buf);                                                        \
+        for (int k = 0; k < 4 * W; k++)                                                    \
             total = OPX(total, buf[k]);                                                    \
         NAME##_rowg_##E(x + j, n - j, 1, &total);                                          \
         *(T *)res_ = total;                                                                \
