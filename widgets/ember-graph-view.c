@@ -663,6 +663,8 @@ struct _EmberGraphView
   int           selected;       /* graph id, or -1 */
 
   double        drag_tx, drag_ty;
+  double        pointer_x, pointer_y;
+  gboolean      has_pointer;
   double        zoom_begin_scale;
   double        zoom_cx, zoom_cy;
 
@@ -991,6 +993,25 @@ ember_graph_view_node_at (EmberGraphView *self,
   return -1;
 }
 
+/* GTK 4.8's scroll events carry no position: the pointer is followed. */
+static void
+on_motion (GtkEventControllerMotion *motion,
+           double                    x,
+           double                    y,
+           EmberGraphView           *self)
+{
+  self->pointer_x = x;
+  self->pointer_y = y;
+  self->has_pointer = TRUE;
+}
+
+static void
+on_pointer_leave (GtkEventControllerMotion *motion,
+                  EmberGraphView           *self)
+{
+  self->has_pointer = FALSE;
+}
+
 static gboolean
 on_scroll (GtkEventControllerScroll *controller,
            double                    dx,
@@ -998,28 +1019,8 @@ on_scroll (GtkEventControllerScroll *controller,
            EmberGraphView           *self)
 {
   GdkModifierType state = gtk_event_controller_get_current_event_state (GTK_EVENT_CONTROLLER (controller));
-  GdkEvent *event = gtk_event_controller_get_current_event (GTK_EVENT_CONTROLLER (controller));
-  double x = gtk_widget_get_width (GTK_WIDGET (self)) / 2.0, y = gtk_widget_get_height (GTK_WIDGET (self)) / 2.0;
-
-  if (event != NULL)
-    {
-      double ex, ey;
-
-      if (gdk_event_get_position (event, &ex, &ey))
-        {
-          graphene_point_t p;
-          GtkNative *native = gtk_widget_get_native (GTK_WIDGET (self));
-          double nx, ny;
-
-          gtk_native_get_surface_transform (native, &nx, &ny);
-          if (gtk_widget_compute_point (GTK_WIDGET (native), GTK_WIDGET (self),
-                                        &GRAPHENE_POINT_INIT (ex - nx, ey - ny), &p))
-            {
-              x = p.x;
-              y = p.y;
-            }
-        }
-    }
+  double x = self->has_pointer ? self->pointer_x : gtk_widget_get_width (GTK_WIDGET (self)) / 2.0;
+  double y = self->has_pointer ? self->pointer_y : gtk_widget_get_height (GTK_WIDGET (self)) / 2.0;
 
   if (state & GDK_CONTROL_MASK)
     ember_graph_view_zoom_at (self, pow (1.1, -dy), x, y);
@@ -1321,7 +1322,7 @@ ember_graph_view_class_init (EmberGraphViewClass *klass)
 static void
 ember_graph_view_init (EmberGraphView *self)
 {
-  GtkEventController *scroll;
+  GtkEventController *scroll, *motion;
   GtkGesture *drag, *zoom, *click;
 
   self->scale = 1.0;
@@ -1334,6 +1335,11 @@ ember_graph_view_init (EmberGraphView *self)
   scroll = gtk_event_controller_scroll_new (GTK_EVENT_CONTROLLER_SCROLL_BOTH_AXES);
   g_signal_connect (scroll, "scroll", G_CALLBACK (on_scroll), self);
   gtk_widget_add_controller (GTK_WIDGET (self), scroll);
+
+  motion = gtk_event_controller_motion_new ();
+  g_signal_connect (motion, "motion", G_CALLBACK (on_motion), self);
+  g_signal_connect (motion, "leave", G_CALLBACK (on_pointer_leave), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), motion);
 
   drag = gtk_gesture_drag_new ();
   g_signal_connect (drag, "drag-begin", G_CALLBACK (on_drag_begin), self);
