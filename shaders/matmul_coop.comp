@@ -63,10 +63,8 @@ layout(push_constant) uniform PC {
 #define B_SZ (BT != 0 ? BN * BK4 : BK * BN4)
 #define A_MAX (BK * AM4 > BM * AK4 ? BK * AM4 : BM * AK4)
 #define B_MAX (BN * BK4 > BK * BN4 ? BN * BK4 : BK * BN4)
-#ifndef DIRECT
 shared uvec4 As[2 * A_MAX];
 shared uvec4 Bs[2 * B_MAX];
-#endif
 shared uvec4 stage[WM * WN * 32];
 
 // uvec4 loads per thread for each slice
@@ -156,31 +154,6 @@ void main()
         }                                                                                 \
     }
 
-#ifdef DIRECT
-    // fragments straight from global memory (through the caches), no shared
-    // staging; the host takes this variant only for whole tiles (M % BM,
-    // N % BN and K % 16 all 0)
-    for (uint k0 = 0; k0 < K; k0 += 16) {
-        fcoopmatNV<16, gl_ScopeSubgroup, 16, 16> fa[TM], fb[TN];
-        [[unroll]] for (int i = 0; i < TM; i++) {
-            uint gm = m0 + wm * (TM * 16) + uint(i) * 16;
-            if (AT == 0)
-                coopMatLoadNV(fa[i], a, uint(ab + int(gm) * pc.sam + int(k0)) >> 3, uint(pc.sam) >> 3, false);
-            else
-                coopMatLoadNV(fa[i], a, uint(ab + int(k0) * pc.sak + int(gm)) >> 3, uint(pc.sak) >> 3, true);
-        }
-        [[unroll]] for (int j = 0; j < TN; j++) {
-            uint gn = n0 + wn * (TN * 16) + uint(j) * 16;
-            if (BT == 0)
-                coopMatLoadNV(fb[j], b, uint(bb + int(k0) * pc.sbk + int(gn)) >> 3, uint(pc.sbk) >> 3, false);
-            else
-                coopMatLoadNV(fb[j], b, uint(bb + int(gn) * pc.sbn + int(k0)) >> 3, uint(pc.sbn) >> 3, true);
-        }
-        [[unroll]] for (int i = 0; i < TM; i++)
-            [[unroll]] for (int j = 0; j < TN; j++)
-                acc[i][j] = coopMatMulAddNV(fa[i], fb[j], acc[i][j]);
-    }
-#else
     LOAD_SLICE(0u);
     STORE_SLICE(0u);
     barrier();
@@ -212,7 +185,6 @@ void main()
             STORE_SLICE(cur ^ 1u);
         barrier();
     }
-#endif
 
     uint ob = pc.o_off + batch * M * N;
     [[unroll]] for (int i = 0; i < TM; i++)
