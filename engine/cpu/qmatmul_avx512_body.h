@@ -16,6 +16,40 @@
         }                                                                                 \
     }
 
+/* groups of gs = 64 bpg values (bpg a constant where inlined) */
+static inline __attribute__((always_inline)) QDOT_ATTR void QDOT_NAME(b4_groups)(
+    const uint8_t *const w[4], const uint8_t *pf, const void *const s[4], const void *const b[4],
+    int st, const int16_t *xh, const int16_t *xl, const float *dx, const float *xs, int64_t ng,
+    int gs, const int bpg, __m512 f[4], __m512 bacc[4])
+{
+    const __m512i m4 = _mm512_set1_epi16(0xF);
+    const __m512 lo_w = _mm512_set1_ps(1.0f / 32768);
+    float sdl[4][16];
+    for (int64_t g = 0; g < ng; g++) {
+        QDOT_SCALES()
+        __m512i ah[4], al[4];
+        for (int r = 0; r < 4; r++)
+            ah[r] = al[r] = _mm512_setzero_si512();
+        for (int bb = 0; bb < bpg; bb++) {
+            int64_t k = g * gs + bb * 64;
+            _mm_prefetch((const char *)pf + 2 * k, _MM_HINT_T1);
+            _mm_prefetch((const char *)pf + 2 * k + 64, _MM_HINT_T1);
+            __m512i xhe = _mm512_loadu_si512(xh + k), xho = _mm512_loadu_si512(xh + k + 32);
+            __m512i xle = _mm512_loadu_si512(xl + k), xlo = _mm512_loadu_si512(xl + k + 32);
+            for (int r = 0; r < 4; r++) {
+                __m512i q = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(w[r] + k / 2)));
+                __m512i lo = _mm512_and_si512(q, m4), hi = _mm512_srli_epi16(q, 4);
+                ah[r] = QDOT_DP(QDOT_DP(ah[r], lo, xhe), hi, xho);
+                al[r] = QDOT_DP(QDOT_DP(al[r], lo, xle), hi, xlo);
+            }
+        }
+        for (int r = 0; r < 4; r++) {
+            __m512 v = _mm512_fmadd_ps(_mm512_cvtepi32_ps(al[r]), lo_w, _mm512_cvtepi32_ps(ah[r]));
+            f[r] = _mm512_fmadd_ps(v, _mm512_set1_ps(sdl[r][g & 15]), f[r]);
+        }
+    }
+}
+
 /* 4 bits: a block of 64 values is 32 bytes; zero-extended to 32 words, the
  * low nibbles are the even values and the high ones the odd values; int32
  * lane i of the products covers values 4i..4i+3 of the block. */
@@ -47,31 +81,10 @@ QDOT_ATTR void QDOT_NAME(em__qdot_b4)(EM_QDOT_ARGS)
                 f[r] = _mm512_fmadd_ps(v, sc, f[r]);
             }
         }
+    } else if (gs == 64) {
+        QDOT_NAME(b4_groups)(w, pf, s, b, st, xh, xl, dx, xs, ng, gs, 1, f, bacc);
     } else {
-        int bpg = gs / 64;
-        for (int64_t g = 0; g < ng; g++) {
-            QDOT_SCALES()
-            __m512i ah[4], al[4];
-            for (int r = 0; r < 4; r++)
-                ah[r] = al[r] = _mm512_setzero_si512();
-            for (int bb = 0; bb < bpg; bb++) {
-                int64_t k = g * gs + bb * 64;
-                _mm_prefetch((const char *)pf + 2 * k, _MM_HINT_T1);
-                _mm_prefetch((const char *)pf + 2 * k + 64, _MM_HINT_T1);
-                __m512i xhe = _mm512_loadu_si512(xh + k), xho = _mm512_loadu_si512(xh + k + 32);
-                __m512i xle = _mm512_loadu_si512(xl + k), xlo = _mm512_loadu_si512(xl + k + 32);
-                for (int r = 0; r < 4; r++) {
-                    __m512i q = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(w[r] + k / 2)));
-                    __m512i lo = _mm512_and_si512(q, m4), hi = _mm512_srli_epi16(q, 4);
-                    ah[r] = QDOT_DP(QDOT_DP(ah[r], lo, xhe), hi, xho);
-                    al[r] = QDOT_DP(QDOT_DP(al[r], lo, xle), hi, xlo);
-                }
-            }
-            for (int r = 0; r < 4; r++) {
-                __m512 v = _mm512_fmadd_ps(_mm512_cvtepi32_ps(al[r]), lo_w, _mm512_cvtepi32_ps(ah[r]));
-                f[r] = _mm512_fmadd_ps(v, _mm512_set1_ps(sdl[r][g & 15]), f[r]);
-            }
-        }
+        QDOT_NAME(b4_groups)(w, pf, s, b, st, xh, xl, dx, xs, ng, gs, 2, f, bacc);
     }
     for (int r = 0; r < 4; r++)
         res[r] = _mm512_reduce_add_ps(_mm512_add_ps(f[r], bacc[r]));
