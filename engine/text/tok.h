@@ -92,6 +92,9 @@ int tk_json_double(const tk_load *L, json_object *obj, const char *where, const 
 /* *OUT is a malloc'd copy (NULL when absent). */
 int tk_json_str(const tk_load *L, json_object *obj, const char *where, const char *key, char **out);
 const char *tk_json_type_name(json_object *o);
+/* The "type" of a pipeline component object (the caller frees it); -1 with an
+ * error naming `where` when o is not an object or has no type. */
+int tk_json_component_type(const tk_load *L, json_object *o, const char *where, char **type);
 
 /* ---- patterns: literal string, regex (PCRE2), or a character class ---- */
 enum { TK_PAT_LIT, TK_PAT_RE, TK_PAT_CHARFN };

@@ -35,17 +35,9 @@ void tk_norm_free(tk_norm *n)
 
 tk_norm *tk_norm_from_json(const tk_load *L, json_object *o, const char *where)
 {
-    if (!json_object_is_type(o, json_type_object)) {
-        em__error("%s: %s must be an object, not %s", L->src, where, tk_json_type_name(o));
+    char *type;
+    if (tk_json_component_type(L, o, where, &type) < 0)
         return NULL;
-    }
-    char *type = NULL;
-    if (tk_json_str(L, o, where, "type", &type))
-        return NULL;
-    if (!type) {
-        em__error("%s: %s.type is missing", L->src, where);
-        return NULL;
-    }
     tk_norm *n = calloc(1, sizeof *n);
     if (!n) {
         free(type);

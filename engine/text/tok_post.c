@@ -82,17 +82,9 @@ static int template_single(const tk_load *L, tk_post *p, json_object *o, const c
 tk_post *tk_post_from_json(const tk_load *L, json_object *o, const char *where,
                            const struct em_tokenizer *tok)
 {
-    if (!json_object_is_type(o, json_type_object)) {
-        em__error("%s: %s must be an object, not %s", L->src, where, tk_json_type_name(o));
+    char *type;
+    if (tk_json_component_type(L, o, where, &type) < 0)
         return NULL;
-    }
-    char *type = NULL;
-    if (tk_json_str(L, o, where, "type", &type))
-        return NULL;
-    if (!type) {
-        em__error("%s: %s.type is missing", L->src, where);
-        return NULL;
-    }
     tk_post *p = calloc(1, sizeof *p);
     int rc = p ? 0 : em__error("tokenizer: out of memory");
     if (rc) {

@@ -432,3 +432,15 @@ int tk_json_str(const tk_load *L, json_object *obj, const char *where, const cha
     *out = s;
     return 0;
 }
+
+int tk_json_component_type(const tk_load *L, json_object *o, const char *where, char **type)
+{
+    *type = NULL;
+    if (!json_object_is_type(o, json_type_object))
+        return em__error("%s: %s must be an object, not %s", L->src, where, tk_json_type_name(o));
+    if (tk_json_str(L, o, where, "type", type))
+        return -1;
+    if (!*type)
+        return em__error("%s: %s.type is missing", L->src, where);
+    return 0;
+}
