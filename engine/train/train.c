@@ -317,8 +317,8 @@ static int write_checkpoint(em_train_run *r, const char *path)
         if (!ost)
             goto out;
         int no = em_safetensors_count(ost);
-        if (n + no > cap) {
-            cap = n + no;
+        if (n + no + 1 > cap) { /* + 1: run.key below */
+            cap = n + no + 1;
             names = realloc(names, (size_t)cap * sizeof *names);
             arrays = realloc(arrays, (size_t)cap * sizeof *arrays);
         }
