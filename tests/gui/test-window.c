@@ -22,26 +22,12 @@
 
 #include "ember-application.h"
 #include "ember-window.h"
+#include "gui-test-util.h"
 
 static char *opt_screenshot;
 static char *opt_expect_inspector;
 static char *opt_localedir;
 static gboolean opt_dark;
-static int failures;
-
-#define CHECK(cond, ...)                                         \
-  G_STMT_START {                                                 \
-    if (cond)                                                    \
-      g_print ("ok: %s\n", #cond);                               \
-    else                                                         \
-      {                                                          \
-        g_printerr ("FAIL (%s:%d): %s: ", __FILE__, __LINE__, #cond); \
-        g_printerr (__VA_ARGS__);                                \
-        g_printerr ("\n");                                       \
-        failures++;                                              \
-      }                                                          \
-  } G_STMT_END
-
 typedef struct {
   double mean[3];
   double variance;   /* of luminance */
@@ -172,25 +158,6 @@ check_pixels (GtkWidget *window,
   }
 }
 
-static GtkWidget *
-find_child_of_type (GtkWidget *root,
-                    GType      type)
-{
-  if (g_type_is_a (G_OBJECT_TYPE (root), type))
-    return root;
-
-  for (GtkWidget *child = gtk_widget_get_first_child (root);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_child_of_type (child, type);
-      if (found != NULL)
-        return found;
-    }
-
-  return NULL;
-}
-
 static void
 check_window_contents (GtkApplication *app,
               EmberWindow    *window)
@@ -198,13 +165,13 @@ check_window_contents (GtkApplication *app,
   static const char *const panel_names[] = { "inspector", "graph", "training", "generate", "log" };
   g_auto(GStrv) quit_accels = gtk_application_get_accels_for_action (app, "app.quit");
   GtkWidget *header_bar = gtk_window_get_titlebar (GTK_WINDOW (window));
-  GtkStack *stack = GTK_STACK (find_child_of_type (GTK_WIDGET (window), GTK_TYPE_STACK));
+  GtkStack *stack = GTK_STACK (find_descendant (GTK_WIDGET (window), GTK_TYPE_STACK));
   g_autoptr(GSettings) settings = g_settings_new (APP_ID);
   int width, height;
 
   CHECK (GTK_IS_HEADER_BAR (header_bar), "the titlebar is not a GtkHeaderBar");
   CHECK (stack != NULL, "no GtkStack in the window");
-  CHECK (find_child_of_type (GTK_WIDGET (window), GTK_TYPE_STACK_SIDEBAR) != NULL, "no panel sidebar");
+  CHECK (find_descendant (GTK_WIDGET (window), GTK_TYPE_STACK_SIDEBAR) != NULL, "no panel sidebar");
   if (!GTK_IS_HEADER_BAR (header_bar) || stack == NULL)
     return;
 
