@@ -162,6 +162,20 @@ static em_array *conv_relu(em_array *x, em_array *w, em_array *b)
     return relu(em_add(em_conv2d(x, w, stride, pad, dil, 1), b));
 }
 
+/* Labels the nodes made from here on with a module name (graph inspection
+ * groups them, see em_set_module); returns the label that was current, for
+ * module_end. */
+static const char *module_begin(const char *fmt, int l)
+{
+    const char *prev = em_current_module();
+    char n[128];
+    snprintf(n, sizeof n, fmt, l);
+    em_set_module(n);
+    return prev;
+}
+
+static void module_end(const char *prev) { em_set_module(prev); }
+
 static em_array *gpt_forward(const em__model *m, const em_tree *p, em_array *ids)
 {
     int64_t B = em_array_dim(ids, 0), T = em_array_dim(ids, 1);
@@ -169,11 +183,14 @@ static em_array *gpt_forward(const em__model *m, const em_tree *p, em_array *ids
     em_array *table = em_get(p, "tok_emb.weight");
     /* Embedding as a gather (its gradient a scatter-add into the table). */
     int64_t s_btd[3] = {B, T, D};
+    const char *outer = module_begin("embed", 0);
     em_array *x = em_take(table, ids, 0);
     int64_t ps[2] = {0, 0}, pe[2] = {T, D};
     x = em_add(x, em_slice(em_get(p, "pos_emb.weight"), ps, pe, NULL));
+    module_end(outer);
     double scale = 1.0 / sqrt((double)Dh);
     for (int l = 0; l < m->n_layers; l++) {
+        const char *prev = module_begin("blocks.%d.attn", l);
         em_array *h = em_layer_norm(x, P(p, "blocks.%d.ln1.weight", l),
                                     P(p, "blocks.%d.ln1.bias", l), 1e-5);
         em_array *qkv = linear(h, P(p, "blocks.%d.attn.qkv.weight", l),
@@ -191,14 +208,20 @@ static em_array *gpt_forward(const em__model *m, const em_tree *p, em_array *ids
         a = em_reshape(em_transpose(a, (int[]){0, 2, 1, 3}), 3, s_btd);
         x = em_add(x, linear(a, P(p, "blocks.%d.attn.proj.weight", l),
                              P(p, "blocks.%d.attn.proj.bias", l)));
+        module_end(prev);
+        prev = module_begin("blocks.%d.mlp", l);
         h = em_layer_norm(x, P(p, "blocks.%d.ln2.weight", l), P(p, "blocks.%d.ln2.bias", l),
                           1e-5);
         h = gelu(linear(h, P(p, "blocks.%d.mlp.fc.weight", l), P(p, "blocks.%d.mlp.fc.bias", l)));
         x = em_add(x, linear(h, P(p, "blocks.%d.mlp.proj.weight", l),
                              P(p, "blocks.%d.mlp.proj.bias", l)));
+        module_end(prev);
     }
+    outer = module_begin("head", 0);
     x = em_layer_norm(x, em_get(p, "ln_f.weight"), em_get(p, "ln_f.bias"), 1e-5);
-    return linear(x, table, NULL);
+    x = linear(x, table, NULL);
+    module_end(outer);
+    return x;
 }
 
 em_array *em__model_forward(const em__model *m, const em_tree *p, em_array *x)
@@ -209,17 +232,31 @@ em_array *em__model_forward(const em__model *m, const em_tree *p, em_array *x)
     em_array *r = NULL;
     switch (m->kind) {
     case EM__MODEL_MLP: {
+        const char *prev = module_begin("layers.%d", 0);
         em_array *h = relu(linear(x, em_get(p, "layers.0.weight"), em_get(p, "layers.0.bias")));
+        module_end(prev);
+        prev = module_begin("layers.%d", 1);
         h = relu(linear(h, em_get(p, "layers.1.weight"), em_get(p, "layers.1.bias")));
+        module_end(prev);
+        prev = module_begin("layers.%d", 2);
         r = linear(h, em_get(p, "layers.2.weight"), em_get(p, "layers.2.bias"));
+        module_end(prev);
         break;
     }
     case EM__MODEL_CNN: {
+        const char *prev = module_begin("conv%d", 1);
         em_array *h = max_pool2(conv_relu(x, em_get(p, "conv1.weight"), em_get(p, "conv1.bias")));
+        module_end(prev);
+        prev = module_begin("conv%d", 2);
         h = max_pool2(conv_relu(h, em_get(p, "conv2.weight"), em_get(p, "conv2.bias")));
+        module_end(prev);
         int64_t fs[2] = {em_array_dim(x, 0), 7 * 7 * 64};
+        prev = module_begin("fc%d", 1);
         h = relu(linear(em_reshape(h, 2, fs), em_get(p, "fc1.weight"), em_get(p, "fc1.bias")));
+        module_end(prev);
+        prev = module_begin("fc%d", 2);
         r = linear(h, em_get(p, "fc2.weight"), em_get(p, "fc2.bias"));
+        module_end(prev);
         break;
     }
     case EM__MODEL_GPT:
