@@ -604,6 +604,45 @@ ember_training_save_weights (EmberTraining *self,
   return TRUE;
 }
 
+GObject *
+ember_training_dup_gpt_run (EmberTraining *self,
+                            gint64        *steps)
+{
+  GObject *task;
+  Job *j;
+
+  g_return_val_if_fail (EMBER_IS_TRAINING (self), NULL);
+
+  if (!ember_training_has_result (self) || g_strcmp0 (self->finished->model, "gpt") != 0)
+    return NULL;
+  /* The finished job is the data of the task kept as "finished-task". */
+  task = g_object_get_data (G_OBJECT (self), "finished-task");
+  j = g_task_get_task_data (G_TASK (task));
+  if (steps != NULL)
+    *steps = em_train_steps_done (j->run);
+  return g_object_ref (task);
+}
+
+gboolean
+ember_training_write_gpt_checkpoint (GObject     *run,
+                                     const char  *path,
+                                     GError     **error)
+{
+  Job *j;
+
+  g_return_val_if_fail (G_IS_TASK (run), FALSE);
+
+  j = g_task_get_task_data (G_TASK (run));
+  if (j == NULL || j->run == NULL || em_train_save_checkpoint (j->run, path) != 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("Could not save the trained model: %s"),
+                   j && j->run ? em_error_message () : _("the run is gone"));
+      em_error_clear ();
+      return FALSE;
+    }
+  return TRUE;
+}
+
 void
 ember_training_set_task (EmberTraining *self, guint task)
 {

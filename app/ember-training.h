@@ -21,6 +21,16 @@ gboolean     ember_training_has_result     (EmberTraining *self);
 gboolean     ember_training_save_weights   (EmberTraining *self,
                                             const char    *path,
                                             GError       **error);
+/* The last finished run when it is a fortunes GPT (else NULL), as an object
+ * that keeps the run alive while referenced (for the Generate panel); its
+ * optimizer steps in *steps. */
+GObject     *ember_training_dup_gpt_run    (EmberTraining *self,
+                                            gint64        *steps);
+/* Writes the checkpoint of such a run (em_train_save_checkpoint: what
+ * em_text_model_load reads); from any thread, one at a time. */
+gboolean     ember_training_write_gpt_checkpoint (GObject     *run,
+                                                  const char  *path,
+                                                  GError     **error);
 /* 0: Fashion-MNIST MLP, 1: CNN, 2: fortunes GPT. */
 void         ember_training_set_task       (EmberTraining *self,
                                             guint          task);
