@@ -19,6 +19,24 @@ layout(push_constant) uniform PC {
     uint M, N, tr;
 } pc;
 
+// a / b correctly rounded. GLSL lets "/" be approximate (NVIDIA computes
+// a * rcp(b), off by an ulp or two), and quantization rounds quotients that
+// are often exact ties (bf16 and f16 weights), so one ulp flips q. The exact
+// residual a - y * b (Dekker's product; fma may not be fused in Vulkan, and
+// "precise" keeps the compiler from contracting) corrects y to the rounded
+// quotient, as the CPU's division gives it.
+float pdiv(float a, float b)
+{
+    precise float y = a / b;
+    precise float cy = 4097.0 * y, yh = cy - (cy - y), yl = y - yh;
+    precise float cb = 4097.0 * b, bh = cb - (cb - b), bl = b - bh;
+    precise float p = y * b;
+    precise float e = ((yh * bh - p) + yh * bl + yl * bh) + yl * bl;
+    precise float r = (a - p) - e;
+    precise float q = y + r / b;
+    return q;
+}
+
 void main()
 {
     uint per = 32u / pc.bits, mask = (1u << pc.bits) - 1u;
@@ -36,13 +54,13 @@ void main()
             }
             float n_bins = float(mask);
             bool lo_edge = abs(mn) > abs(mx);
-            float scale = max((mx - mn) / n_bins, 1e-7);
+            float scale = max(pdiv(mx - mn, n_bins), 1e-7);
             scale = lo_edge ? scale : -scale;
             float edge = lo_edge ? mn : mx;
-            float q0 = roundEven(edge / scale);
+            float q0 = roundEven(pdiv(edge, scale));
             float bias = 0.0;
             if (q0 != 0.0) {
-                scale = edge / q0;
+                scale = pdiv(edge, q0);
                 bias = edge;
             }
             sc[pc.s_off + e] = A_STORE(scale);
@@ -51,7 +69,7 @@ void main()
             for (uint wi = 0; wi < pc.gs / per; wi++) {
                 uint word = 0u;
                 for (uint j = 0; j < per; j++) {
-                    float q = roundEven((A_LD(w[base + wi * per + j]) - bias) / scale);
+                    float q = roundEven(pdiv(A_LD(w[base + wi * per + j]) - bias, scale));
                     q = clamp(q, 0.0, n_bins);
                     word |= uint(q) << (pc.bits * j);
                 }
@@ -61,7 +79,9 @@ void main()
             uint r = e / pc.K, k = e % pc.K;
             uint g = r * ng + k / pc.gs;
             float q = float((qw[pc.q_off + r * wpr + k / per] >> (pc.bits * (k % per))) & mask);
-            w[pc.w_off + e] = A_STORE(A_LD(sc[pc.s_off + g]) * q + A_LD(bi[pc.b_off + g]));
+            // precise: a contracted fma rounds once where the CPU rounds twice
+            precise float v = A_LD(sc[pc.s_off + g]) * q + A_LD(bi[pc.b_off + g]);
+            w[pc.w_off + e] = A_STORE(v);
         } else {
             uint m = e / pc.N, nn = e % pc.N;
             uint xb = pc.w_off + m * pc.K;
