@@ -212,8 +212,15 @@ static int vjp_core(em_closure f, em_array *const *primals, int n, em_array *con
             }
         }
         memset(in_cots, 0, a->n_inputs * sizeof *in_cots);
-        /* outs may hold NULL for dead siblings: rules treat them as absent */
-        if (rule(group, n_group, gc, a->inputs, a->n_inputs, a->params, in_cots) < 0)
+        /* outs may hold NULL for dead siblings: rules treat them as absent.
+         * The gradient's nodes belong to the module of the node they
+         * differentiate (graph inspection groups forward and backward). */
+        const char *outer_module = em_current_module();
+        if (a->module)
+            em_set_module(a->module);
+        int rule_rc = rule(group, n_group, gc, a->inputs, a->n_inputs, a->params, in_cots);
+        em_set_module(outer_module);
+        if (rule_rc < 0)
             goto out;
         for (int j = 0; j < a->n_inputs; j++) {
             em_array *in = a->inputs[j];

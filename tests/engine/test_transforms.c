@@ -252,6 +252,19 @@ static void test_checkpoint(void)
     em_closure_free(ck);
 }
 
+static int tanh_sum_in_module(void *ctx, em_array *const *in, int n, em_array **out, int max_out)
+{
+    (void)ctx;
+    (void)n;
+    (void)max_out;
+    const char *prev = em_current_module();
+    em_set_module("layer1");
+    em_array *h = em_tanh(in[0]);
+    em_set_module(prev);
+    out[0] = em_sum(h, NULL, 0, false);
+    return out[0] ? 1 : -1;
+}
+
 /* graph capture of a pending computation, with modules */
 static void test_graph(void)
 {
@@ -275,6 +288,35 @@ static void test_graph(void)
         char *dot = em_graph_to_dot(g);
         CHECK(dot && strstr(dot, "cluster_layer0") && strstr(dot, "->"), "DOT has the module cluster and edges");
         free(dot);
+        em_graph_free(g);
+    }
+    /* the gradient's nodes carry the module of the node they differentiate;
+     * the label set around value_and_grad comes back after it */
+    EM_SCOPE {
+        em_array *x = random_f32(16, 4);
+        em_set_module("outer");
+        em_array *in[1] = {x}, *grad[1] = {NULL}, *value = NULL;
+        int rc = em_value_and_grad((em_closure){tanh_sum_in_module, NULL, NULL}, in, 1, NULL, 0,
+                                   &value, grad);
+        const char *after = em_current_module();
+        em_set_module(NULL);
+        CHECK(rc >= 0 && grad[0], "value_and_grad of tanh in a module");
+        CHECK(after && !strcmp(after, "outer"), "the label around value_and_grad is restored (%s)",
+              after ? after : "none");
+        em_graph *g = grad[0] ? em_graph_capture(grad, 1) : NULL;
+        int in_layer = 0, in_outer = 0, forward_tanh = 0;
+        for (int i = 0; g && i < em_graph_size(g); i++) {
+            const em_graph_node *n = em_graph_node_at(g, i);
+            in_layer += n->module && !strcmp(n->module, "layer1");
+            in_outer += n->module && !strcmp(n->module, "outer");
+            forward_tanh += !strcmp(n->op, "tanh") && n->module && !strcmp(n->module, "layer1");
+        }
+        /* d tanh = g * (1 - tanh^2): at least a multiply and a subtract made
+         * by tanh's rule, beside the forward tanh itself */
+        CHECK(g && forward_tanh == 1 && in_layer >= 3, "%d gradient nodes in layer1 (forward tanh %d)",
+              in_layer, forward_tanh);
+        CHECK(g && in_outer >= 1, "the sum's gradient (made outside layer1) is in the outer module (%d)",
+              in_outer);
         em_graph_free(g);
     }
 }
