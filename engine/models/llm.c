@@ -11,6 +11,7 @@
 
 #include "core/array_internal.h"
 #include "core/error_internal.h"
+#include "ember/gpu.h"
 #include "llm_internal.h"
 
 /* ---- small helpers ---- */
@@ -708,12 +709,162 @@ em_llm *em_llm_load(const char *dir, em_llm_progress_fn progress, void *user)
     }
     em_scope_end(scope);
     json_object_put(cfg0);
+    if (rc == 0) {
+        /* the caller's device: the gpu if it is usable (gpu streams without
+         * a Vulkan device run on the CPU anyway) */
+        em_device d = em_current_stream().device;
+        if (d.type == EM_GPU && em_device_available(d))
+            rc = em_llm_set_device(m, d);
+    }
     if (rc < 0) {
         em_llm_free(m);
         return NULL;
     }
     return m;
 }
+
+/* ---- devices: the weights copied to the device once ---- */
+
+typedef struct {
+    em_array **from, **to;
+    int n, cap;
+} moved;
+
+/* The copy of a (or a itself when it is already there, or NULL). */
+static em_array *moved_find(const moved *mv, em_array *a)
+{
+    for (int i = 0; i < mv->n; i++)
+        if (mv->from[i] == a)
+            return mv->to[i];
+    return a;
+}
+
+static bool on_device(em_array *a, em_device d)
+{
+    em_eval(a);
+    em_device_type t = a->buf && a->buf->device == EM_GPU ? EM_GPU : EM_CPU;
+    return t == d.type;
+}
+
+/* A dense copy of a made on d's default stream, evaluated (a reference of
+ * the caller's). float32 when to_f32 (quantized scales and biases on the gpu,
+ * whose kernels want them in the activations' type). */
+static em_array *copy_to(em_array *a, em_device d, bool to_f32)
+{
+    em_stream old = em_current_stream();
+    em_set_current_stream(em_default_stream(d));
+    em_scope *s = em_scope_begin();
+    em_array *c = em_contiguous(a);
+    if (c && to_f32 && em_array_dtype(c) != EM_FLOAT32)
+        c = em_astype(c, EM_FLOAT32);
+    if (c && em_eval(c) == 0)
+        em_retain(c);
+    else
+        c = NULL;
+    em_scope_end(s);
+    em_set_current_stream(old);
+    return c;
+}
+
+/* Moves one array the model owns (a reference of its own). */
+static int move_owned(em_array **a, em_device d)
+{
+    if (!*a || on_device(*a, d))
+        return 0;
+    em_array *c = copy_to(*a, d, false);
+    if (!c)
+        return -1;
+    em_release(*a);
+    *a = c;
+    return 0;
+}
+
+static void remap_lin(const moved *mv, llm_linear *L)
+{
+    L->w = L->w ? moved_find(mv, L->w) : NULL;
+    L->scales = L->scales ? moved_find(mv, L->scales) : NULL;
+    L->biases = L->biases ? moved_find(mv, L->biases) : NULL;
+}
+
+static int move_lin_bias(llm_linear *L, em_device d) { return move_owned(&L->bias, d); }
+static int move_norm(llm_norm *N, em_device d)
+{
+    return move_owned(&N->w, d) < 0 || move_owned(&N->b, d) < 0 ? -1 : 0;
+}
+
+int em_llm_set_device(em_llm *m, em_device d)
+{
+    if (!m)
+        return em__error("llm: no model");
+    if (d.type != EM_CPU && d.type != EM_GPU)
+        return em__error("llm: unknown device type %d", (int)d.type);
+    if (d.type == EM_GPU && !em_device_available(d))
+        return em__error("llm: the gpu device is not available: %s", em_gpu_unavailable_reason());
+    int nt = em_tree_size(m->weights);
+    moved mv = {calloc(nt + 1, sizeof *mv.from), calloc(nt + 1, sizeof *mv.to), 0, nt};
+    int rc = mv.from && mv.to ? 0 : em__error("out of memory");
+    /* which tree entries are quantized scales or biases (float32 on the gpu) */
+    for (int i = 0; i < nt && rc == 0; i++) {
+        const char *name = em_tree_name(m->weights, i);
+        em_array *a = em_tree_at(m->weights, i);
+        size_t l = strlen(name);
+        bool qparam = d.type == EM_GPU && l > 7 &&
+                      (!strcmp(name + l - 7, ".scales") || !strcmp(name + l - 7, ".biases"));
+        bool here = on_device(a, d);
+        if (here && (!qparam || em_array_dtype(a) == EM_FLOAT32))
+            continue;
+        em_array *c = copy_to(a, d, qparam);
+        if (!c) {
+            rc = -1;
+            break;
+        }
+        mv.from[mv.n] = em_retain(a); /* alive until the structs point at the copy */
+        mv.to[mv.n++] = c;
+        if (em_tree_set(m->weights, name, c) < 0)
+            rc = -1;
+    }
+    if (rc == 0) {
+        remap_lin(&mv, &m->embed);
+        remap_lin(&mv, &m->lm_head);
+        for (int i = 0; i < m->n_layers; i++) {
+            llm_layer *ly = &m->layers[i];
+            llm_linear *ls[] = {&ly->q, &ly->k, &ly->v, &ly->o, &ly->qkv, &ly->gate, &ly->up, &ly->gate_up, &ly->down};
+            for (size_t j = 0; j < sizeof ls / sizeof *ls; j++) {
+                remap_lin(&mv, ls[j]);
+                if (rc == 0)
+                    rc = move_lin_bias(ls[j], d);
+            }
+            llm_norm *ns[] = {&ly->ln_in, &ly->ln_post_attn, &ly->ln_pre_ff, &ly->ln_post_ff, &ly->q_norm, &ly->k_norm};
+            for (size_t j = 0; j < sizeof ns / sizeof *ns && rc == 0; j++)
+                rc = move_norm(ns[j], d);
+            if (rc == 0)
+                rc = move_owned(&ly->rope_freqs, d);
+        }
+        /* embed and a tied head share their bias: moved once */
+        bool tied_bias = m->lm_head.bias == m->embed.bias;
+        if (rc == 0)
+            rc = move_lin_bias(&m->embed, d);
+        if (tied_bias)
+            m->lm_head.bias = m->embed.bias;
+        else if (rc == 0)
+            rc = move_lin_bias(&m->lm_head, d);
+        if (rc == 0)
+            rc = move_norm(&m->final_norm, d);
+        if (rc == 0)
+            rc = move_owned(&m->wpe, d);
+    }
+    for (int i = 0; i < mv.n; i++) {
+        em_release(mv.from[i]);
+        em_release(mv.to[i]); /* the tree keeps it */
+    }
+    free(mv.from);
+    free(mv.to);
+    if (rc == 0)
+        m->device = d;
+    return rc;
+}
+
+em_device em_llm_device(const em_llm *m) { return m ? m->device : em_cpu(); }
 
 static void free_lin(llm_linear *L) { em_release(L->bias); }
 static void free_norm(llm_norm *N)
@@ -917,8 +1068,8 @@ static em_array *half_matvec(em_array *x, em_array *w)
     em_dtype t = em_array_dtype(w);
     int64_t K = em_array_dim(w, 1), N = em_array_dim(w, 0);
     if ((t != EM_BFLOAT16 && t != EM_FLOAT16) || em_array_size(x) != K || !em_array_is_evaluated(w) ||
-        !em_array_is_contiguous(w))
-        return NULL;
+        !em_array_is_contiguous(w) || em_current_stream().device.type != EM_CPU)
+        return NULL; /* on the gpu: em_matmul on the device (see linear) */
     em_array *xc = em_contiguous(em_astype(x, EM_FLOAT32));
     if (!xc || em_eval(xc) < 0)
         return NULL;
@@ -1139,6 +1290,10 @@ em_array *em_llm_forward(em_llm *m, const int32_t *ids, int64_t n, em_llm_cache 
                   (long long)(off + n));
         return NULL;
     }
+    /* the model's device, whatever this thread's default */
+    em_stream caller_stream = em_current_stream();
+    if (caller_stream.device.type != m->device.type)
+        em_set_current_stream(em_default_stream(m->device));
     em_scope *s = em_scope_begin();
     int64_t sh1[1] = {n}, s3[3] = {1, n, m->hidden};
     em_array *idx = em_array_from_data(ids, 1, sh1, EM_INT32);
@@ -1175,5 +1330,6 @@ em_array *em_llm_forward(em_llm *m, const int32_t *ids, int64_t n, em_llm_cache 
         c->len = off + n;
     em_keep(logits);
     em_scope_end(s);
+    em_set_current_stream(caller_stream);
     return logits;
 }

@@ -53,6 +53,7 @@ struct em_llm {
     em_chat_template *tmpl;
     int32_t eos[16];
     int n_eos;
+    em_device device; /* where the weights live and the forward pass runs */
 };
 
 struct em_llm_cache {

@@ -260,6 +260,17 @@ static int select_kernel(em_array *const *outs, int n_out, em_array *const *ins,
 static int copy_kernel(em_array *const *outs, int n_out, em_array *const *ins, int n_in,
                        const em_params *p)
 {
+    em_array *in = ins[0], *out = outs[0];
+    if (in->size > 0 && in->buf && !vk_buffer_alloc(in->buf) && em__is_row_contiguous(in)) {
+        /* a dense host array moved to the gpu: one copy into the mapped GPU
+         * buffer, no shader, no binding limit (model weights of any size) */
+        if (vk_alloc_output(out) < 0)
+            return -1;
+        size_t nbytes = (size_t)in->size * em_dtype_size((em_dtype)in->dtype);
+        memcpy(out->buf->data, em__data(in), nbytes);
+        vk_count_upload(nbytes);
+        return 0;
+    }
     char shader[32];
     snprintf(shader, sizeof shader, "copy_%s", size_suffix(em_dtype_size((em_dtype)ins[0]->dtype)));
     if (ins[0]->dtype == EM_FLOAT64 || (em_dtype_size((em_dtype)ins[0]->dtype) < 4 &&

@@ -7,6 +7,7 @@
  * resizable BAR), else system memory the GPU reads over the bus. So
  * em_buffer.data is always the mapped pointer and CPU kernels read GPU arrays
  * in place (after the evaluator waits for pending writes). */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -432,6 +433,14 @@ int vk_alloc_output(em_array *out)
     return 0;
 }
 
+/* ---- host to GPU copies ---- */
+
+static _Atomic uint64_t uploaded;
+
+void vk_count_upload(size_t nbytes) { atomic_fetch_add(&uploaded, nbytes); }
+
+uint64_t em_gpu_upload_bytes(void) { return atomic_load(&uploaded); }
+
 /* ---- operands ---- */
 
 /* Binds elements [lo, hi] (inclusive, counted from the start of the buffer)
@@ -463,6 +472,7 @@ static int bind_span(em_array *a, int64_t lo, int64_t hi, int64_t first, vk_oper
         if (!al)
             return -1;
         memcpy(al->map, (const char *)a->buf->data + lo * (int64_t)esz, span);
+        vk_count_upload(span);
         op->tmp = al;
         start = al->off;
     }

@@ -17,3 +17,4 @@ int em_gpu_list_devices(em_gpu_info *out, int max)
     return em__error("%s", em_gpu_unavailable_reason());
 }
 const char *em__vk_coopmat_info(void) { return ""; }
+uint64_t em_gpu_upload_bytes(void) { return 0; }

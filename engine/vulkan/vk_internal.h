@@ -138,6 +138,8 @@ int vk_operand_get(em_array *a, vk_operand *op, bool *fits);
 /* Binds [elem_begin, elem_begin + n) of a contiguous region of array a's buffer
  * (a->offset counted in). */
 int vk_operand_range(em_array *a, int64_t elem_begin, int64_t n, vk_operand *op);
+/* Counts bytes of host arrays copied into GPU memory (em_gpu_upload_bytes). */
+void vk_count_upload(size_t nbytes);
 void vk_operand_done(vk_operand *op);
 static inline vk_binding vk_bind(const vk_operand *op, bool write)
 {

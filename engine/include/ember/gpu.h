@@ -77,6 +77,12 @@ const char *em_gpu_unavailable_reason(void);
  * many there are (whether or not the backend is started), or -1 with an
  * error if Vulkan itself is missing. */
 int em_gpu_list_devices(em_gpu_info *out, int max);
+/* Bytes of host (CPU) arrays copied into GPU memory since the start: a GPU
+ * kernel reading a CPU array uploads what it reads each time, and a CPU array
+ * moved to the gpu (em_contiguous on a gpu stream) is copied once. Lets a caller
+ * check that what should stay on the GPU (model weights) is not copied again
+ * and again. 0 without a Vulkan backend. */
+uint64_t em_gpu_upload_bytes(void);
 
 #ifdef __cplusplus
 }

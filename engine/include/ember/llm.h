@@ -11,6 +11,14 @@
  * the weights' type; half weights are read as they are stored (converted on
  * the fly inside the products), so a bf16 model takes bf16 memory.
  *
+ * Device: a model runs on the device of the calling thread's current stream
+ * when it is loaded (em_set_default_device(em_gpu()) before em_llm_load puts
+ * it on the GPU; cpu otherwise), or the one given to em_llm_set_device. Its
+ * weights are copied to that device once, its forward passes (and the KV
+ * caches they fill) run there whatever thread calls them (a session's worker
+ * too). On the gpu, half weights stay half in GPU memory; quantized scales and
+ * biases are kept as float32 there.
+ *
  * Threads: a model may be used by one thread at a time; a session runs its
  * generation on its own worker thread (em_llm_session_start) and calls the
  * token callback there. */
@@ -40,6 +48,12 @@ typedef bool (*em_llm_progress_fn)(void *user, int done, int total);
  * architecture, the missing tensor or file otherwise. */
 em_llm *em_llm_load(const char *dir, em_llm_progress_fn progress, void *user);
 void em_llm_free(em_llm *m);
+
+/* Moves the weights to device d (a copy each, once; nothing happens if they
+ * are there) and runs later forward passes there. 0, or -1 with an error when
+ * the device is not available. Not while the model is generating. */
+int em_llm_set_device(em_llm *m, em_device d);
+em_device em_llm_device(const em_llm *m);
 
 /* "llama", "qwen3", ... as config.json says. */
 const char *em_llm_model_type(const em_llm *m);
