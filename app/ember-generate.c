@@ -611,6 +611,11 @@ update_stats_label (EmberGenerate *self,
                                                      "prompt %.0f tokens/s (%d tokens)",
                                                      (gulong) st->prompt_tokens),
                                            st->prompt_tps, (int) st->prompt_tokens));
+  if (st->reused_tokens > 0)
+    /* Translators: prompt tokens found in the model's cache (a chat going on). */
+    g_ptr_array_add (parts, g_strdup_printf (ngettext ("%d token from the cache", "%d tokens from the cache",
+                                                       (gulong) st->reused_tokens),
+                                             (int) st->reused_tokens));
   g_ptr_array_add (parts, g_strdup_printf (ngettext ("%d token generated", "%d tokens generated",
                                                      (gulong) st->generated_tokens),
                                            (int) st->generated_tokens));
@@ -740,8 +745,10 @@ describe_model (Model  *m,
       if (!m->has_chat)
         g_ptr_array_add (parts, g_strdup (_("no chat template")));
     }
-  g_ptr_array_add (parts, g_strdup_printf (_("loaded in %.2f s on the %s"), seconds,
-                                           g_strcmp0 (m->device, "gpu") == 0 ? _("GPU") : _("CPU")));
+  if (g_strcmp0 (m->device, "gpu") == 0)
+    g_ptr_array_add (parts, g_strdup_printf (_("loaded in %.2f s on the GPU"), seconds));
+  else
+    g_ptr_array_add (parts, g_strdup_printf (_("loaded in %.2f s on the CPU"), seconds));
   g_ptr_array_add (parts, NULL);
   return g_strjoinv (" · ", (char **) parts->pdata);
 }
@@ -1200,6 +1207,7 @@ GtkTextBuffer *ember_generate_get_output (EmberGenerate *self) { return self->ou
 const char *ember_generate_get_reply (EmberGenerate *self) { return self->reply->str; }
 const char *ember_generate_get_stats_text (EmberGenerate *self) { return gtk_label_get_label (self->stats_label); }
 gint64 ember_generate_get_n_tokens (EmberGenerate *self) { return self->has_stats ? self->stats.generated_tokens : 0; }
+gint64 ember_generate_get_n_reused_tokens (EmberGenerate *self) { return self->has_stats ? self->stats.reused_tokens : 0; }
 double ember_generate_get_tokens_per_second (EmberGenerate *self) { return self->has_stats ? self->stats.generate_tps : 0; }
 const char *ember_generate_get_stop_reason (EmberGenerate *self) { return self->stop_reason; }
 guint ember_generate_get_n_messages (EmberGenerate *self) { return (guint) json_object_array_length (self->history); }

@@ -63,6 +63,8 @@ const char  *ember_generate_get_stats_text   (EmberGenerate *self);
 /* Of the last generation: tokens made, generation tokens/s, and why it
  * stopped ("eos", "length", "cancelled", "stop string", "error", NULL). */
 gint64       ember_generate_get_n_tokens     (EmberGenerate *self);
+/* Prompt tokens of the last generation found in the session's cache. */
+gint64       ember_generate_get_n_reused_tokens (EmberGenerate *self);
 double       ember_generate_get_tokens_per_second (EmberGenerate *self);
 const char  *ember_generate_get_stop_reason  (EmberGenerate *self);
 /* Messages of the conversation kept (user and assistant turns). */

@@ -13,6 +13,7 @@
  *     type a prompt and press Ctrl+Return in it (XTest key events): text
  *     streams in, the generation ends, the text is the reference's, the
  *     statistics line shows tokens/s; screenshot "generate";
+ *     the header's device selector on GPU: loaded there, the same text;
  *  3. a generation of a million tokens: Stop ends it within a second;
  *  4. chat mode: two turns kept (four messages), the second reusing the
  *     session's cache; screenshot "generate-chat";
@@ -143,7 +144,7 @@ output_text (void)
 static gboolean
 stats_show_rate (const char *stats)
 {
-  g_autoptr(GRegex) re = g_regex_new ("[0-9]+\\.[0-9] ", 0, 0, NULL);
+  g_autoptr(GRegex) re = g_regex_new ("[0-9]+\\.[0-9]", 0, 0, NULL);
 
   if (opt_expect_stats != NULL && strstr (stats, opt_expect_stats) == NULL)
     return FALSE;
@@ -298,6 +299,42 @@ step_generate (void)
   screenshot ("generate");
 }
 
+static GtkDropDown *
+device_dropdown (void)
+{
+  return GTK_DROP_DOWN (find_descendant (gtk_window_get_titlebar (GTK_WINDOW (window)), GTK_TYPE_DROP_DOWN));
+}
+
+/* The header's device selector: GPU (lavapipe here) loads the model again
+ * there, and greedy decoding gives the reference's text on it too. */
+static void
+step_gpu (void)
+{
+  g_autofree char *expected_path = g_build_filename (data_dir, "qwen3-hi.txt", NULL);
+  g_autofree char *expected = NULL;
+  GtkDropDown *device = device_dropdown ();
+
+  CHECK (device != NULL, "no device selector");
+  if (device == NULL)
+    return;
+  gtk_drop_down_set_selected (device, 1);
+  CHECK (ember_generate_is_loading (generate), "choosing the GPU did not load the model again");
+  CHECK (wait_until (not_loading, NULL, 30000), "the model did not load on the GPU");
+  CHECK (ember_generate_has_model (generate), "no model on the GPU: %s", ember_window_get_error (window));
+  ember_generate_set_max_tokens (generate, 32);
+  ember_generate_set_prompt (generate, "Hi");
+  CHECK (gtk_widget_activate_action (GTK_WIDGET (window), "win.generate", NULL), "no win.generate");
+  CHECK (wait_until (not_running, NULL, 60000), "the generation on the GPU did not end");
+  g_print ("GPU: %s\n", ember_generate_get_stats_text (generate));
+  g_file_get_contents (expected_path, &expected, NULL, NULL);
+  if (expected != NULL && strstr (expected, "\n<eos>") != NULL)
+    *strstr (expected, "\n<eos>") = '\0';
+  CHECK (expected != NULL && g_str_equal (expected, ember_generate_get_reply (generate)),
+         "GPU text “%s”", ember_generate_get_reply (generate));
+  gtk_drop_down_set_selected (device, 0);
+  CHECK (wait_until (not_loading, NULL, 30000), "the model did not load on the CPU again");
+}
+
 static void
 step_stop (void)
 {
@@ -361,6 +398,10 @@ step_chat (void)
   CHECK (wait_until (not_running, NULL, 30000), "the second turn did not end");
   CHECK (ember_generate_get_n_messages (generate) == 4, "%u messages after two turns", ember_generate_get_n_messages (generate));
   g_print ("turn 1: %s\nturn 2: %s\n", stats1, ember_generate_get_stats_text (generate));
+  /* The session kept the first turn: at least the system message and the
+   * first question were not run again. */
+  CHECK (ember_generate_get_n_reused_tokens (generate) >= 20, "%" G_GINT64_FORMAT " prompt tokens reused",
+         ember_generate_get_n_reused_tokens (generate));
   text = output_text ();
   g_print ("conversation:\n%s\n", text);
   CHECK (strstr (text, "What is a tensor?") != NULL && strstr (text, "And a matrix?") != NULL,
@@ -431,6 +472,7 @@ run_steps (gpointer user_data)
       generate = EMBER_GENERATE (ember_window_get_generate (window));
       step_errors ();
       step_generate ();
+      step_gpu ();
       step_stop ();
       step_chat ();
       if (opt_gpt)
