@@ -1,14 +1,29 @@
 /* bench-llm-decode DIR [PROMPT_TOKENS GEN_TOKENS]: loads a model folder and
  * prints (one line, key=value) prefill tokens/s, decode tokens/s, the weight
  * bytes read per token, the measured stream-read bandwidth (a parallel read
- * of a 1 GiB buffer, beyond any cache) and the bound they give. */
+ * of a 1 GiB buffer, beyond any cache) and the bound they give.
+ * EMBER_BENCH_LLM_DEVICE=gpu: the model on the gpu device, the bandwidth that
+ * of a sum over a 1 GiB GPU array, and the bytes uploaded from the host per
+ * token (upload_per_token: ids and scalars, never weights) beside. */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "bench.h"
 #include "core/array_internal.h"
 #include "ember/ember.h"
+#include "ember/gpu.h"
 #include "ember/llm.h"
+
+/* GPU read bandwidth: a sum over a GPU array of big_n uint64's worth of floats */
+static em_array *gpu_big;
+static void run_gpu_sum(void *ctx)
+{
+    (void)ctx;
+    em_array *r = em_sum(gpu_big, NULL, 0, false);
+    em_eval(r);
+    em_synchronize();
+    em_release(r);
+}
 
 static const uint64_t *big;
 static int64_t big_n;
@@ -36,12 +51,30 @@ int main(int argc, char **argv)
     }
     int np = argc > 2 ? atoi(argv[2]) : 128, ng = argc > 3 ? atoi(argv[3]) : 32;
     size_t bytes = bench_smoke() ? (64u << 20) : (1u << 30);
+    const char *dev = getenv("EMBER_BENCH_LLM_DEVICE");
+    bool gpu = dev && !strcmp(dev, "gpu");
+    em_gpu_info info = {0};
+    if (gpu && (!em_device_available(em_gpu()) || !em_gpu_get_info(&info))) {
+        fprintf(stderr, "bench-llm-decode: no gpu device: %s\n", em_gpu_unavailable_reason());
+        return 1;
+    }
     big_n = bytes / 8;
-    uint64_t *b = malloc(bytes);
-    for (int64_t i = 0; i < big_n; i++)
-        b[i] = (uint64_t)i;
-    big = b;
-    double ts = bench_best(5, run_stream, NULL);
+    uint64_t *b = NULL;
+    double ts;
+    if (gpu) {
+        em_set_default_device(em_gpu()); /* the model is loaded onto the gpu */
+        int64_t n = (int64_t)(bytes / 4);
+        gpu_big = em_ones(1, &n, EM_FLOAT32);
+        em_eval(gpu_big);
+        run_gpu_sum(NULL);
+        ts = bench_best(5, run_gpu_sum, NULL);
+    } else {
+        b = malloc(bytes);
+        for (int64_t i = 0; i < big_n; i++)
+            b[i] = (uint64_t)i;
+        big = b;
+        ts = bench_best(5, run_stream, NULL);
+    }
 
     em_llm *m = em_llm_load(argv[1], NULL, NULL);
     if (!m) {
@@ -60,6 +93,7 @@ int main(int argc, char **argv)
     p.max_tokens = 4;
     em_llm_session_generate(s, ids, np < 16 ? np : 16, &p, NULL, NULL);
     double best_dec = 0, best_pre = 0;
+    uint64_t up0 = em_gpu_upload_bytes();
     for (int r = 0; r < 2; r++) {
         em_llm_session_reset(s);
         p.max_tokens = ng;
@@ -75,15 +109,26 @@ int main(int argc, char **argv)
     }
     /* the bandwidth again after the runs (the machine may be shared): the
      * better of the two, so that the bound is not flattered */
-    double ts2 = bench_best(5, run_stream, NULL);
+    /* prompt and generated tokens of the two runs */
+    double upload = (double)(em_gpu_upload_bytes() - up0) / (2.0 * (np + ng));
+    double ts2 = bench_best(5, gpu ? run_gpu_sum : run_stream, NULL);
     double bw = bytes / (ts < ts2 ? ts : ts2);
     free(b);
+    em_release(gpu_big);
     size_t wb = em_llm_weight_bytes(m);
     double bound = bw / wb;
     printf("prefill_tps=%.1f decode_tps=%.2f weight_bytes=%zu bandwidth_gbs=%.2f bound_tps=%.2f "
-           "fraction=%.3f peak_mb=%.1f\n",
+           "fraction=%.3f peak_mb=%.1f",
            best_pre, best_dec, wb, bw / 1e9, bound, best_dec / bound,
            em_llm_session_stats(s).peak_memory / 1e6);
+    if (gpu) {
+        for (char *c = info.name; *c; c++)
+            if (*c == ' ' || *c == '=')
+                *c = '_';
+        printf(" device=gpu gpu=%s upload_per_token=%.0f gpu_mb=%.1f", info.name, upload,
+               em_memory_stats_get().gpu_active / 1e6);
+    }
+    printf("\n");
     em_llm_session_free(s);
     free(ids);
     em_llm_free(m);

@@ -9,4 +9,6 @@ for b in "$here"/*.py; do
     echo "== $(basename "$b" .py)"
     /usr/bin/python3 "$b" "$build" || status=1
 done
+echo "== llm_decode on the gpu device"
+EMBER_BENCH_LLM_DEVICE=gpu /usr/bin/python3 "$here/llm_decode.py" "$build" || status=1
 exit $status
