@@ -7,11 +7,14 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <ember/gpu.h>
 
 #include "ember-window.h"
 #include "ember-document.h"
+#include "ember-generate.h"
 #include "ember-graph-view.h"
 #include "ember-inspector.h"
+#include "ember-log.h"
 #include "ember-status-page.h"
 #include "ember-training.h"
 
@@ -29,11 +32,18 @@ struct _EmberWindow
   GtkLabel             *banner_label;
   GtkWidget            *content_box;
   EmberTraining        *training;
+  EmberGenerate        *generate;
+  guint                 n_gpt_runs;
   GtkStack             *graph_stack;
   EmberGraphView       *graph_view;
   GtkLabel             *graph_title;
   GtkLabel             *node_details;
   GtkToggleButton      *collapse_button;
+  GtkPaned             *main_paned;   /* the window's child (not bound: the
+                                         window unparents it itself) */
+  GtkDropDown          *device_dropdown;
+  GCancellable         *device_probe;
+  EmberLog             *log;
 
   GtkDropTarget        *drop_target;
   GListStore           *items;      /* EmberDocument */
@@ -62,9 +72,56 @@ static guint signals[N_SIGNALS];
 /* The panels in switcher order; Alt+1 … Alt+5 show them. */
 static const char *const panels[] = { "inspector", "graph", "training", "generate", "log" };
 
+/* The first GtkPaned in @widget (the Inspector's and the Training panel's
+ * splitters are inside their templates). */
+static GtkPaned *
+find_paned (GtkWidget *widget)
+{
+  if (widget == NULL)
+    return NULL;
+  if (GTK_IS_PANED (widget))
+    return GTK_PANED (widget);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkPaned *paned = find_paned (child);
+
+      if (paned != NULL)
+        return paned;
+    }
+  return NULL;
+}
+
+/* The splitters whose positions are kept, with their keys. */
+static GtkPaned *
+layout_paned (EmberWindow *self,
+              guint        i,
+              const char **key)
+{
+  switch (i)
+    {
+    case 0:
+      *key = "sidebar-width";
+      return self->main_paned;
+    case 1:
+      *key = "inspector-pane-position";
+      return find_paned (GTK_WIDGET (self->inspector));
+    case 2:
+      *key = "training-pane-position";
+      return find_paned (GTK_WIDGET (self->training));
+    default:
+      return NULL;
+    }
+}
+
+#define N_LAYOUT_PANEDS 3
+
 static void
 ember_window_load_state (EmberWindow *self)
 {
+  g_autofree char *panel = NULL;
+
   if (self->settings == NULL)
     return;
 
@@ -74,6 +131,20 @@ ember_window_load_state (EmberWindow *self)
 
   if (g_settings_get_boolean (self->settings, "window-maximized"))
     gtk_window_maximize (GTK_WINDOW (self));
+
+  for (guint i = 0; i < N_LAYOUT_PANEDS; i++)
+    {
+      const char *key;
+      GtkPaned *paned = layout_paned (self, i, &key);
+      int position = g_settings_get_int (self->settings, key);
+
+      if (paned != NULL && position >= 0)
+        gtk_paned_set_position (paned, position);
+    }
+
+  panel = g_settings_get_string (self->settings, "visible-panel");
+  if (gtk_stack_get_child_by_name (self->stack, panel) != NULL)
+    gtk_stack_set_visible_child_name (self->stack, panel);
 }
 
 static void
@@ -92,6 +163,16 @@ ember_window_save_state (EmberWindow *self)
   g_settings_set_int (self->settings, "window-height", height);
   g_settings_set_boolean (self->settings, "window-maximized",
                           gtk_window_is_maximized (GTK_WINDOW (self)));
+  for (guint i = 0; i < N_LAYOUT_PANEDS; i++)
+    {
+      const char *key;
+      GtkPaned *paned = layout_paned (self, i, &key);
+
+      if (paned != NULL)
+        g_settings_set_int (self->settings, key, gtk_paned_get_position (paned));
+    }
+  if (ember_window_get_visible_panel (self) != NULL)
+    g_settings_set_string (self->settings, "visible-panel", ember_window_get_visible_panel (self));
   g_settings_apply (self->settings);
 }
 
@@ -159,6 +240,12 @@ on_item_selected (EmberWindow   *self,
 
   ember_inspector_set_document (self->inspector, doc);
   gtk_stack_set_visible_child_name (self->inspector_stack, doc ? "inspector" : "empty");
+
+  /* A model chosen in the sidebar while the Generate panel shows: load it. */
+  if (doc != NULL && self->generate != NULL && ember_document_get_kind (doc) == EMBER_DOCUMENT_MODEL &&
+      g_strcmp0 (ember_window_get_visible_panel (self), "generate") == 0)
+    ember_generate_add_model_folder (self->generate, ember_document_get_key (doc),
+                                     ember_document_get_title (doc), TRUE);
 }
 
 static void
@@ -169,6 +256,21 @@ select_item (EmberWindow *self,
 
   if (row != NULL)
     gtk_list_box_select_row (self->items_list, row);
+  /* A model folder is listed in the Generate panel; dropped or opened while
+   * that panel shows, it is loaded there and the panel stays. */
+  if (row != NULL && self->generate != NULL)
+    {
+      g_autoptr(EmberDocument) doc = g_list_model_get_item (G_LIST_MODEL (self->items), position);
+      gboolean generating = g_strcmp0 (ember_window_get_visible_panel (self), "generate") == 0;
+
+      if (ember_document_get_kind (doc) == EMBER_DOCUMENT_MODEL)
+        {
+          ember_generate_add_model_folder (self->generate, ember_document_get_key (doc),
+                                           ember_document_get_title (doc), generating);
+          if (generating)
+            return;
+        }
+    }
   ember_window_set_visible_panel (self, "inspector");
 }
 
@@ -217,8 +319,11 @@ on_document_loaded (GObject      *source,
     }
   else
     {
+      g_autofree char *path = g_file_get_path (d->file);
       guint position;
 
+      ember_log_event (EMBER_LOG_INFO, _("Opened “%s” from %s (tensors: %u)"), ember_document_get_title (doc),
+                       path ? path : "?", g_list_model_get_n_items (ember_document_get_tensors (doc)));
       if (!find_item (self, ember_document_get_key (doc), &position))
         {
           g_list_store_append (self->items, doc);
@@ -297,7 +402,7 @@ ember_window_show_error (EmberWindow *self,
 {
   g_return_if_fail (EMBER_IS_WINDOW (self));
 
-  g_message ("%s", message);
+  ember_log_event (EMBER_LOG_ERROR, "%s", message);
   gtk_label_set_label (self->banner_label, message);
   gtk_info_bar_set_revealed (self->banner, TRUE);
   g_signal_emit (self, signals[SIGNAL_ERROR_SHOWN], 0, message);
@@ -436,7 +541,8 @@ update_actions (EmberWindow *self)
     return;
   running = ember_training_is_running (self->training);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.train", !running);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.stop", running);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.stop",
+                                 running || (self->generate != NULL && ember_generate_is_running (self->generate)));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.show-step-graph", !running);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.save-weights",
                                  !running && ember_training_has_result (self->training));
@@ -449,6 +555,67 @@ on_device_changed (EmberWindow *self,
 {
   if (self->training != NULL)
     ember_training_set_device (self->training, gtk_drop_down_get_selected (dropdown) == 1 ? "gpu" : "cpu");
+  if (self->generate != NULL)
+    ember_generate_set_device (self->generate, gtk_drop_down_get_selected (dropdown) == 1 ? "gpu" : "cpu");
+}
+
+/* "auto": the GPU when a hardware Vulkan device is present (not a software
+ * one such as lavapipe). Vulkan is asked on a worker thread. */
+static void
+probe_gpu_thread (GTask        *task,
+                  gpointer      source,
+                  gpointer      task_data,
+                  GCancellable *cancellable)
+{
+  em_gpu_info infos[16];
+  int n = em_gpu_list_devices (infos, G_N_ELEMENTS (infos));
+  gboolean hardware = FALSE;
+
+  for (int i = 0; i < MIN (n, (int) G_N_ELEMENTS (infos)); i++)
+    hardware |= infos[i].kind == EM_GPU_DISCRETE || infos[i].kind == EM_GPU_INTEGRATED;
+  g_task_return_boolean (task, hardware);
+}
+
+static void
+on_gpu_probed (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean hardware = g_task_propagate_boolean (G_TASK (result), &error);
+  EmberWindow *self;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  self = EMBER_WINDOW (source);
+  g_clear_object (&self->device_probe);
+  gtk_drop_down_set_selected (self->device_dropdown, hardware ? 1 : 0);
+}
+
+static void
+apply_default_device (EmberWindow *self)
+{
+  g_autofree char *device = NULL;
+
+  if (self->settings == NULL)
+    return;
+  if (self->device_probe != NULL)
+    {
+      g_cancellable_cancel (self->device_probe);
+      g_clear_object (&self->device_probe);
+    }
+  device = g_settings_get_string (self->settings, "default-device");
+  if (g_str_equal (device, "auto"))
+    {
+      g_autoptr(GTask) task = NULL;
+
+      self->device_probe = g_cancellable_new ();
+      task = g_task_new (self, self->device_probe, on_gpu_probed, NULL);
+      g_task_set_return_on_cancel (task, TRUE);
+      g_task_run_in_thread (task, probe_gpu_thread);
+    }
+  else
+    gtk_drop_down_set_selected (self->device_dropdown, g_str_equal (device, "gpu") ? 1 : 0);
 }
 
 static void
@@ -466,6 +633,7 @@ on_graph_ready (EmberWindow *self,
                                             ember_graph_get_n_nodes (graph));
 
   gtk_label_set_label (self->graph_title, title);
+  ember_log_event (EMBER_LOG_INFO, "%s", title);
   gtk_label_set_label (self->node_details, _("Click a node for its details; Ctrl+scroll or pinch to zoom, drag to pan; "
                                              "click a module box to expand it, double-click a node to collapse its module"));
   gtk_toggle_button_set_active (self->collapse_button, FALSE);
@@ -514,10 +682,16 @@ training_action (GtkWidget  *widget,
   if (g_str_equal (action_name, "win.train"))
     {
       if (ember_training_start (self->training))
-        ember_window_set_visible_panel (self, "training");
+        {
+          ember_log_event (EMBER_LOG_INFO, _("Training started"));
+          ember_window_set_visible_panel (self, "training");
+        }
     }
   else if (g_str_equal (action_name, "win.stop"))
-    ember_training_stop (self->training);
+    {
+      ember_training_stop (self->training);
+      ember_generate_stop (self->generate);
+    }
   else if (g_str_equal (action_name, "win.show-step-graph"))
     {
       ember_training_capture_graph (self->training);
@@ -525,6 +699,70 @@ training_action (GtkWidget  *widget,
     }
   else if (g_str_equal (action_name, "win.graph-fit"))
     ember_graph_view_zoom_to_fit (self->graph_view);
+}
+
+static void
+on_training_finished (EmberWindow   *self,
+                      EmberTraining *training)
+{
+  const char *outcome = ember_training_get_outcome (training);
+
+  /* A failed run's message came through the banner. */
+  if (g_strcmp0 (outcome, "done") == 0)
+    ember_log_event (EMBER_LOG_INFO, _("Training finished"));
+  else if (g_strcmp0 (outcome, "cancelled") == 0)
+    ember_log_event (EMBER_LOG_WARNING, _("Training stopped before its end"));
+}
+
+/* ---- generation ---- */
+
+static void
+on_generate_error (EmberWindow *self,
+                   const char  *message)
+{
+  ember_window_show_error (self, message);
+}
+
+/* A fortunes GPT trained here can be chosen in the Generate panel. */
+static void
+on_training_finished_generate (EmberWindow   *self,
+                               EmberTraining *training)
+{
+  gint64 steps = 0;
+  g_autoptr(GObject) run = ember_training_dup_gpt_run (training, &steps);
+  g_autofree char *title = NULL;
+
+  if (run == NULL)
+    return;
+  self->n_gpt_runs++;
+  /* Translators: a model in the Generate panel's list: run number, steps. */
+  title = g_strdup_printf (ngettext ("Fortunes GPT trained here, run %u (%d step)",
+                                     "Fortunes GPT trained here, run %u (%d steps)", (gulong) steps),
+                           self->n_gpt_runs, (int) steps);
+  ember_generate_add_trained_gpt (self->generate, run, title);
+}
+
+/* Shows the Generate panel and generates from its prompt when a model is
+ * loaded (else loads the model listed last). */
+static void
+generate_action (GtkWidget  *widget,
+                 const char *action_name,
+                 GVariant   *parameter)
+{
+  EmberWindow *self = EMBER_WINDOW (widget);
+  guint n = ember_generate_get_n_models (self->generate);
+
+  ember_window_set_visible_panel (self, "generate");
+  if (ember_generate_has_model (self->generate))
+    ember_generate_start (self->generate);
+  else if (!ember_generate_is_loading (self->generate) && n > 0)
+    ember_generate_choose_model (self->generate, n - 1);
+}
+
+GtkWidget *
+ember_window_get_generate (EmberWindow *self)
+{
+  return GTK_WIDGET (self->generate);
 }
 
 /* Saves the finished run's weights and opens them in the Inspector. */
@@ -586,6 +824,12 @@ ember_window_get_graph_view (EmberWindow *self)
   return GTK_WIDGET (self->graph_view);
 }
 
+GtkWidget *
+ember_window_get_log (EmberWindow *self)
+{
+  return GTK_WIDGET (self->log);
+}
+
 static void
 ember_window_constructed (GObject *object)
 {
@@ -594,12 +838,22 @@ ember_window_constructed (GObject *object)
   G_OBJECT_CLASS (ember_window_parent_class)->constructed (object);
 
   ember_window_load_state (self);
+  apply_default_device (self);
+  if (self->settings != NULL)
+    g_signal_connect_object (self->settings, "changed::default-device",
+                             G_CALLBACK (apply_default_device), self, G_CONNECT_SWAPPED);
 }
 
 static void
 ember_window_dispose (GObject *object)
 {
   EmberWindow *self = EMBER_WINDOW (object);
+
+  if (self->device_probe != NULL)
+    {
+      g_cancellable_cancel (self->device_probe);
+      g_clear_object (&self->device_probe);
+    }
 
   if (self->training != NULL)
     {
@@ -617,6 +871,7 @@ ember_window_dispose (GObject *object)
   /* GtkWindow unparents its own titlebar and child; this only clears the
    * bound fields. */
   gtk_widget_dispose_template (GTK_WIDGET (self), EMBER_TYPE_WINDOW);
+  self->main_paned = NULL;
   g_clear_object (&self->settings);
   g_clear_object (&self->items);
   g_clear_pointer (&self->pending, g_hash_table_unref);
@@ -726,7 +981,9 @@ ember_window_class_init (EmberWindowClass *klass)
   g_type_ensure (EMBER_TYPE_STATUS_PAGE);
   g_type_ensure (EMBER_TYPE_INSPECTOR);
   g_type_ensure (EMBER_TYPE_TRAINING);
+  g_type_ensure (EMBER_TYPE_GENERATE);
   g_type_ensure (EMBER_TYPE_GRAPH_VIEW);
+  g_type_ensure (EMBER_TYPE_LOG);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/ember/Workbench/ember-window.ui");
   gtk_widget_class_bind_template_child (widget_class, EmberWindow, stack);
@@ -746,12 +1003,18 @@ ember_window_class_init (EmberWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EmberWindow, graph_title);
   gtk_widget_class_bind_template_child (widget_class, EmberWindow, node_details);
   gtk_widget_class_bind_template_child (widget_class, EmberWindow, collapse_button);
+  gtk_widget_class_bind_template_child (widget_class, EmberWindow, device_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, EmberWindow, log);
   gtk_widget_class_bind_template_callback (widget_class, update_actions);
   gtk_widget_class_bind_template_callback (widget_class, on_training_error);
   gtk_widget_class_bind_template_callback (widget_class, on_device_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_graph_ready);
   gtk_widget_class_bind_template_callback (widget_class, on_node_activated);
   gtk_widget_class_bind_template_callback (widget_class, on_collapse_toggled);
+  gtk_widget_class_bind_template_child (widget_class, EmberWindow, generate);
+  gtk_widget_class_bind_template_callback (widget_class, on_generate_error);
+  gtk_widget_class_install_action (widget_class, "win.generate", NULL, generate_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK, "win.generate", NULL);
 
   gtk_widget_class_install_action (widget_class, "win.train", NULL, training_action);
   gtk_widget_class_install_action (widget_class, "win.stop", NULL, training_action);
@@ -778,6 +1041,7 @@ static void
 ember_window_init (EmberWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->main_paned = GTK_PANED (gtk_window_get_child (GTK_WINDOW (self)));
 
   self->items = g_list_store_new (EMBER_TYPE_DOCUMENT);
   self->pending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -790,6 +1054,10 @@ ember_window_init (EmberWindow *self)
   g_signal_connect (self->drop_target, "enter", G_CALLBACK (on_drop_enter), self);
   g_signal_connect (self->drop_target, "leave", G_CALLBACK (on_drop_leave), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (self->drop_target));
+
+  g_signal_connect_object (self->training, "finished", G_CALLBACK (on_training_finished), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->training, "finished", G_CALLBACK (on_training_finished_generate), self,
+                           G_CONNECT_SWAPPED);
 
   update_actions (self);
 }

@@ -32,6 +32,10 @@ const char    *ember_window_get_error         (EmberWindow    *self);
 
 GtkWidget     *ember_window_get_training      (EmberWindow    *self);
 GtkWidget     *ember_window_get_graph_view    (EmberWindow    *self);
+/* The Generate panel (EmberGenerate). */
+GtkWidget     *ember_window_get_generate      (EmberWindow    *self);
+/* The Log panel (EmberLog). */
+GtkWidget     *ember_window_get_log           (EmberWindow    *self);
 /* Saves the last finished run's weights to @file and opens it. */
 gboolean       ember_window_save_weights      (EmberWindow    *self,
                                                GFile          *file);

@@ -1383,6 +1383,21 @@ gboolean ember_graph_view_is_laid_out (EmberGraphView *self) { return self->layo
 double ember_graph_view_get_layout_seconds (EmberGraphView *self) { return self->layout ? self->layout->seconds : 0; }
 gint64 ember_graph_view_get_last_draw_us (EmberGraphView *self) { return self->last_draw_us; }
 guint ember_graph_view_get_last_drawn_nodes (EmberGraphView *self) { return self->last_drawn_nodes; }
+
+guint
+ember_graph_view_get_n_boxes (EmberGraphView *self,
+                              guint          *n_modules)
+{
+  guint modules = 0;
+
+  g_return_val_if_fail (EMBER_IS_GRAPH_VIEW (self), 0);
+
+  for (guint i = 0; self->layout != NULL && i < self->layout->nodes->len; i++)
+    modules += g_array_index (self->layout->nodes, LNode, i).id < 0;
+  if (n_modules != NULL)
+    *n_modules = modules;
+  return self->layout ? self->layout->nodes->len : 0;
+}
 int ember_graph_view_get_selected (EmberGraphView *self) { return self->selected; }
 
 void

@@ -93,6 +93,10 @@ void        ember_graph_view_set_selected        (EmberGraphView *self,
 /* Microseconds the last snapshot took and how many nodes it drew. */
 gint64      ember_graph_view_get_last_draw_us    (EmberGraphView *self);
 guint       ember_graph_view_get_last_drawn_nodes(EmberGraphView *self);
+/* Boxes of the current layout (nodes, and collapsed modules drawn as one,
+ * counted in @n_modules). */
+guint       ember_graph_view_get_n_boxes         (EmberGraphView *self,
+                                                  guint          *n_modules);
 /* Fill colour of a node kind (for legends and tests). */
 void        ember_graph_view_kind_color          (EmberGraphNodeKind kind,
                                                   GdkRGBA           *rgba);

@@ -21,6 +21,7 @@
 #include <locale.h>
 
 #include "ember-application.h"
+#include "ember-preferences.h"
 #include "ember-window.h"
 #include "gui-test-util.h"
 
@@ -158,6 +159,240 @@ check_pixels (GtkWidget *window,
   }
 }
 
+static EmberPreferences *
+find_preferences (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWindow) w = g_list_model_get_item (toplevels, i);
+
+      if (EMBER_IS_PREFERENCES (w) && gtk_widget_get_visible (GTK_WIDGET (w)))
+        return EMBER_PREFERENCES (w);
+    }
+  return NULL;
+}
+
+static gboolean
+preferences_listed (gpointer data)
+{
+  return ember_preferences_devices_listed (data);
+}
+
+static GtkWidget *
+find_nth (GtkWidget *root,
+          GType      type,
+          guint     *n)
+{
+  if (g_type_is_a (G_OBJECT_TYPE (root), type) && (*n)-- == 0)
+    return root;
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_nth (child, type, n);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* The n-th (from 0) widget of @type under @root, in tree order. */
+static GtkWidget *
+nth_descendant (GtkWidget *root,
+                GType      type,
+                guint      n)
+{
+  return find_nth (root, type, &n);
+}
+
+/* Preferences (app.preferences, Ctrl+comma): a window of controls bound to
+ * GSettings; changing one changes the setting, and the app applies it. */
+static void
+check_preferences (GtkApplication *app,
+                   EmberWindow    *window,
+                   GSettings      *settings)
+{
+  g_auto(GStrv) accels = gtk_application_get_accels_for_action (app, "app.preferences");
+  EmberPreferences *prefs;
+  GtkDropDown *device, *gpu, *scheme;
+  GtkSpinButton *threads;
+  gboolean dark;
+
+  CHECK (accels != NULL && g_strv_contains ((const char *const *) accels, "<Control>comma"),
+         "app.preferences is not on Ctrl+comma");
+  CHECK (g_action_group_has_action (G_ACTION_GROUP (app), "preferences"), "no app.preferences");
+  g_action_group_activate_action (G_ACTION_GROUP (app), "preferences", NULL);
+  prefs = find_preferences ();
+  CHECK (prefs != NULL, "app.preferences showed no Preferences window");
+  if (prefs == NULL)
+    return;
+  CHECK (gtk_window_get_transient_for (GTK_WINDOW (prefs)) == GTK_WINDOW (window), "not transient for the window");
+
+  /* In template order: default device, Vulkan GPU, colour scheme. */
+  device = GTK_DROP_DOWN (nth_descendant (GTK_WIDGET (prefs), GTK_TYPE_DROP_DOWN, 0));
+  gpu = GTK_DROP_DOWN (nth_descendant (GTK_WIDGET (prefs), GTK_TYPE_DROP_DOWN, 1));
+  scheme = GTK_DROP_DOWN (nth_descendant (GTK_WIDGET (prefs), GTK_TYPE_DROP_DOWN, 2));
+  threads = GTK_SPIN_BUTTON (find_descendant (GTK_WIDGET (prefs), GTK_TYPE_SPIN_BUTTON));
+  CHECK (device && gpu && scheme && threads, "controls missing");
+  if (!(device && gpu && scheme && threads))
+    return;
+
+  /* The Vulkan devices arrive from a worker thread: "Automatic" and each one. */
+  CHECK (wait_until (preferences_listed, prefs, 20000), "the Vulkan devices were not listed");
+  g_print ("preferences: %u Vulkan devices listed\n", ember_preferences_get_n_gpus (prefs));
+  CHECK (g_list_model_get_n_items (gtk_drop_down_get_model (gpu)) == ember_preferences_get_n_gpus (prefs) + 1,
+         "GPU list of %u for %u devices", g_list_model_get_n_items (gtk_drop_down_get_model (gpu)),
+         ember_preferences_get_n_gpus (prefs));
+  CHECK (gtk_drop_down_get_selected (gpu) == 0, "GPU not Automatic by default");
+  if (ember_preferences_get_n_gpus (prefs) > 0)
+    {
+      const char *name = gtk_string_list_get_string (GTK_STRING_LIST (gtk_drop_down_get_model (gpu)), 1);
+      g_autofree char *stored = NULL;
+
+      gtk_drop_down_set_selected (gpu, 1);
+      stored = g_settings_get_string (settings, "vulkan-device");
+      CHECK (g_strcmp0 (stored, name) == 0, "vulkan-device is “%s” after choosing “%s”", stored, name);
+      /* The engine reads it when it starts the GPU. */
+      CHECK (g_strcmp0 (g_getenv ("EMBER_VULKAN_DEVICE"), name) == 0, "EMBER_VULKAN_DEVICE is %s",
+             g_getenv ("EMBER_VULKAN_DEVICE"));
+      gtk_drop_down_set_selected (gpu, 0);
+      CHECK (g_getenv ("EMBER_VULKAN_DEVICE") == NULL, "EMBER_VULKAN_DEVICE left set for Automatic");
+    }
+
+  /* Default device: CPU, then GPU; the header bar's selector follows. */
+  gtk_drop_down_set_selected (device, 2);
+  {
+    g_autofree char *stored = g_settings_get_string (settings, "default-device");
+    GtkDropDown *header_device = GTK_DROP_DOWN (find_descendant (gtk_window_get_titlebar (GTK_WINDOW (window)),
+                                                                  GTK_TYPE_DROP_DOWN));
+
+    CHECK (g_str_equal (stored, "gpu"), "default-device is %s after choosing GPU", stored);
+    CHECK (header_device && gtk_drop_down_get_selected (header_device) == 1, "the header bar's device did not follow");
+    gtk_drop_down_set_selected (device, 1);
+    CHECK (header_device && gtk_drop_down_get_selected (header_device) == 0, "the header bar's device did not follow CPU");
+  }
+  {
+    g_autofree char *stored = g_settings_get_string (settings, "default-device");
+
+    CHECK (g_str_equal (stored, "cpu"), "default-device is %s after choosing CPU", stored);
+  }
+
+  /* CPU threads. */
+  gtk_spin_button_set_value (threads, 3);
+  CHECK (g_settings_get_int (settings, "cpu-threads") == 3, "cpu-threads is %d", g_settings_get_int (settings, "cpu-threads"));
+
+  /* Colour scheme: Dark darkens, Light wins over the dark-style key. */
+  gtk_drop_down_set_selected (scheme, 2);
+  g_object_get (gtk_settings_get_default (), "gtk-application-prefer-dark-theme", &dark, NULL);
+  {
+    g_autofree char *stored = g_settings_get_string (settings, "color-scheme");
+
+    CHECK (g_str_equal (stored, "dark") && dark, "color-scheme %s, dark %d", stored, dark);
+  }
+  g_settings_set_boolean (settings, "dark-style", TRUE);
+  gtk_drop_down_set_selected (scheme, 1);
+  g_object_get (gtk_settings_get_default (), "gtk-application-prefer-dark-theme", &dark, NULL);
+  CHECK (!dark, "Light chosen, yet dark");
+  /* Follow System with no desktop portal (the test's bus): dark-style decides. */
+  gtk_drop_down_set_selected (scheme, 0);
+  g_object_get (gtk_settings_get_default (), "gtk-application-prefer-dark-theme", &dark, NULL);
+  CHECK (dark, "Follow System without a portal should take dark-style (on)");
+  g_settings_set_boolean (settings, "dark-style", opt_dark);
+
+  /* A setting changed elsewhere shows in the window. */
+  g_settings_set_string (settings, "color-scheme", "light");
+  CHECK (gtk_drop_down_get_selected (scheme) == 1, "the scheme control did not follow the setting");
+  g_settings_reset (settings, "color-scheme");
+
+  spin (200);
+  {
+    g_autoptr(GdkTexture) texture = NULL;
+    g_autofree char *png = opt_screenshot ? g_strdup_printf ("%.*s-preferences.png", (int) strlen (opt_screenshot) - 4, opt_screenshot) : NULL;
+    g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (GTK_WIDGET (prefs));
+    g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
+    g_autoptr(GskRenderNode) node = NULL;
+
+    gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), gtk_widget_get_width (GTK_WIDGET (prefs)),
+                            gtk_widget_get_height (GTK_WIDGET (prefs)));
+    node = gtk_snapshot_to_node (snapshot);
+    if (node != NULL)
+      texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (prefs)), node,
+                                             &GRAPHENE_RECT_INIT (0, 0, gtk_widget_get_width (GTK_WIDGET (prefs)),
+                                                                  gtk_widget_get_height (GTK_WIDGET (prefs))));
+    CHECK (texture != NULL, "the Preferences window did not render");
+    if (texture != NULL && png != NULL)
+      {
+        CHECK (gdk_texture_save_to_png (texture, png), "could not write %s", png);
+        g_print ("screenshot: %s\n", png);
+      }
+  }
+  gtk_window_close (GTK_WINDOW (prefs));
+  spin (100);
+  CHECK (find_preferences () == NULL, "Preferences still shown after close");
+}
+
+/* Layout: the splitters and the panel shown are written on close and come
+ * back in the next window. */
+static void
+check_layout (GtkApplication *app,
+              EmberWindow    *window,
+              GSettings      *settings)
+{
+  GtkPaned *sidebar = GTK_PANED (gtk_window_get_child (GTK_WINDOW (window)));
+  GtkPaned *inspector = GTK_PANED (find_descendant (ember_window_get_inspector (window), GTK_TYPE_PANED));
+  GtkPaned *training = GTK_PANED (find_descendant (ember_window_get_training (window), GTK_TYPE_PANED));
+  EmberWindow *second;
+
+  CHECK (GTK_IS_PANED (sidebar) && inspector && training, "splitters missing");
+  if (!(GTK_IS_PANED (sidebar) && inspector && training))
+    return;
+  gtk_paned_set_position (sidebar, 237);
+  gtk_paned_set_position (inspector, 333);
+  gtk_paned_set_position (training, 301);
+  ember_window_set_visible_panel (window, "graph");
+  spin (100);
+
+  /* Close (saving), then a new window. The application is held so that it
+   * does not end with its last window. */
+  g_application_hold (G_APPLICATION (app));
+  gtk_window_close (GTK_WINDOW (window));
+  CHECK (g_settings_get_int (settings, "window-width") == 900 &&
+         g_settings_get_int (settings, "window-height") == 640 &&
+         !g_settings_get_boolean (settings, "window-maximized"),
+         "settings after close: %dx%d maximized=%d",
+         g_settings_get_int (settings, "window-width"),
+         g_settings_get_int (settings, "window-height"),
+         g_settings_get_boolean (settings, "window-maximized"));
+  CHECK (g_settings_get_int (settings, "sidebar-width") == 237 &&
+         g_settings_get_int (settings, "inspector-pane-position") == 333 &&
+         g_settings_get_int (settings, "training-pane-position") == 301,
+         "saved splitters %d %d %d", g_settings_get_int (settings, "sidebar-width"),
+         g_settings_get_int (settings, "inspector-pane-position"), g_settings_get_int (settings, "training-pane-position"));
+  {
+    g_autofree char *panel = g_settings_get_string (settings, "visible-panel");
+
+    CHECK (g_str_equal (panel, "graph"), "saved panel %s", panel);
+  }
+
+  second = ember_window_new (app, ember_application_get_settings (EMBER_APPLICATION (app)));
+  gtk_window_present (GTK_WINDOW (second));
+  g_application_release (G_APPLICATION (app));
+  spin (300);
+  sidebar = GTK_PANED (gtk_window_get_child (GTK_WINDOW (second)));
+  inspector = GTK_PANED (find_descendant (ember_window_get_inspector (second), GTK_TYPE_PANED));
+  training = GTK_PANED (find_descendant (ember_window_get_training (second), GTK_TYPE_PANED));
+  g_print ("restored: sidebar %d, inspector %d, training %d, panel %s\n", gtk_paned_get_position (sidebar),
+           gtk_paned_get_position (inspector), gtk_paned_get_position (training),
+           ember_window_get_visible_panel (second));
+  CHECK (gtk_paned_get_position (sidebar) == 237, "sidebar restored at %d", gtk_paned_get_position (sidebar));
+  CHECK (gtk_paned_get_position (inspector) == 333, "inspector splitter restored at %d", gtk_paned_get_position (inspector));
+  CHECK (gtk_paned_get_position (training) == 301, "training splitter restored at %d", gtk_paned_get_position (training));
+  CHECK (g_strcmp0 (ember_window_get_visible_panel (second), "graph") == 0, "panel %s restored",
+         ember_window_get_visible_panel (second));
+  gtk_window_close (GTK_WINDOW (second));
+}
+
 static void
 check_window_contents (GtkApplication *app,
               EmberWindow    *window)
@@ -238,9 +473,11 @@ check_window_contents (GtkApplication *app,
       }
   }
 
+  check_preferences (app, window, settings);
+
   /* Closing writes the size back (and, the last window gone, ends the run). */
   gtk_window_set_default_size (GTK_WINDOW (window), 900, 640);
-  gtk_window_close (GTK_WINDOW (window));
+  check_layout (app, window, settings);
   CHECK (g_settings_get_int (settings, "window-width") == 900 &&
          g_settings_get_int (settings, "window-height") == 640 &&
          !g_settings_get_boolean (settings, "window-maximized"),
@@ -273,8 +510,14 @@ static void
 on_window_added (GtkApplication *app,
                  GtkWindow      *window)
 {
-  if (EMBER_IS_WINDOW (window))
-    gtk_widget_add_tick_callback (GTK_WIDGET (window), on_tick, app, NULL);
+  static gboolean first_done;
+
+  /* The first window only (check_layout opens a second one). */
+  if (EMBER_IS_WINDOW (window) && !first_done)
+    {
+      first_done = TRUE;
+      gtk_widget_add_tick_callback (GTK_WIDGET (window), on_tick, app, NULL);
+    }
 }
 
 static gboolean

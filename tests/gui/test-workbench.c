@@ -31,6 +31,7 @@
 #include "ember-graph-view.h"
 #include "ember-image-grid.h"
 #include "ember-inspector.h"
+#include "ember-log.h"
 #include "ember-plot.h"
 #include "ember-tensor-tree.h"
 #include "ember-training.h"
@@ -41,6 +42,8 @@ static char *opt_suffix;
 static char *opt_localedir;
 static char *opt_expect_filter;
 static gboolean opt_gpt;
+static gboolean opt_frames_only;
+static double opt_max_frame_ms;
 
 static EmberWindow *window;
 
@@ -408,6 +411,47 @@ step_error (void)
 static gint64 last_tick, worst_gap;
 static guint n_ticks;
 
+/* Real frame durations from the window's frame clock: from "before-paint"
+ * (the frame's start, after events) to "after-paint" (drawn and handed to
+ * the display), and the gaps between the ends of frames. */
+static gint64 frame_start, last_paint, worst_frame, worst_paint_gap, sum_frames;
+static guint n_frames, frames_over_50;
+
+static void
+on_before_paint (GdkFrameClock *clock,
+                 gpointer       data)
+{
+  frame_start = g_get_monotonic_time ();
+}
+
+static void
+on_after_paint (GdkFrameClock *clock,
+                gpointer       data)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (frame_start != 0)
+    {
+      gint64 d = now - frame_start;
+
+      worst_frame = MAX (worst_frame, d);
+      sum_frames += d;
+      frames_over_50 += d > 50000;
+      n_frames++;
+    }
+  if (last_paint != 0)
+    worst_paint_gap = MAX (worst_paint_gap, now - last_paint);
+  last_paint = now;
+  frame_start = 0;
+}
+
+static void
+reset_frames (void)
+{
+  frame_start = last_paint = worst_frame = worst_paint_gap = sum_frames = 0;
+  n_frames = frames_over_50 = 0;
+}
+
 static gboolean
 measure_tick (GtkWidget     *widget,
               GdkFrameClock *clock,
@@ -464,10 +508,20 @@ step_training (void)
   n_ticks = 0;
   ember_window_set_visible_panel (window, "training");
   tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (window), measure_tick, NULL, NULL);
+  {
+    GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (window));
+
+    g_signal_connect (clock, "before-paint", G_CALLBACK (on_before_paint), NULL);
+    g_signal_connect (clock, "after-paint", G_CALLBACK (on_after_paint), NULL);
+  }
+  reset_frames ();
   spin (1000);
-  g_print ("idle: %u frames, longest gap %.1f ms\n", n_ticks, worst_gap / 1000.0);
+  g_print ("idle: %u frames, longest gap %.1f ms; frames: longest %.1f ms, mean %.1f ms (renderer %s)\n",
+           n_ticks, worst_gap / 1000.0, worst_frame / 1000.0, n_frames ? sum_frames / 1000.0 / n_frames : 0,
+           G_OBJECT_TYPE_NAME (gtk_native_get_renderer (GTK_NATIVE (window))));
   last_tick = worst_gap = 0;
   n_ticks = 0;
+  reset_frames ();
   updates_before = ember_training_get_n_updates (training);
   start = g_get_monotonic_time ();
   expect_series = 0;
@@ -479,6 +533,17 @@ step_training (void)
   seconds = (g_get_monotonic_time () - start) / 1e6;
   spin (200);
   gtk_widget_remove_tick_callback (GTK_WIDGET (window), tick_id);
+  g_signal_handlers_disconnect_by_func (gtk_widget_get_frame_clock (GTK_WIDGET (window)), on_before_paint, NULL);
+  g_signal_handlers_disconnect_by_func (gtk_widget_get_frame_clock (GTK_WIDGET (window)), on_after_paint, NULL);
+  g_print ("training frames (%s): %u, longest %.1f ms, mean %.1f ms, %u over 50 ms, longest gap between frames %.1f ms\n",
+           G_OBJECT_TYPE_NAME (gtk_native_get_renderer (GTK_NATIVE (window))), n_frames, worst_frame / 1000.0,
+           n_frames ? sum_frames / 1000.0 / n_frames : 0, frames_over_50, worst_paint_gap / 1000.0);
+  if (opt_max_frame_ms > 0)
+    {
+      CHECK (n_frames >= 10, "only %u frames drawn while training", n_frames);
+      CHECK (worst_frame < opt_max_frame_ms * 1000, "a frame took %.1f ms while training (limit %.0f ms)",
+             worst_frame / 1000.0, opt_max_frame_ms);
+    }
 
   g_print ("training: %s in %.2f s, %u loss points, %u UI updates, %u frames, longest frame gap %.1f ms\n",
            ember_training_get_outcome (training), seconds,
@@ -737,6 +802,154 @@ step_drop_highlight (void)
   CHECK (!gtk_widget_has_css_class (box, "drop-highlight"), "highlight stayed after leave");
 }
 
+/* ---- the Log panel ---- */
+
+static gboolean
+log_has (gpointer data)
+{
+  g_autofree char *text = ember_log_get_text (EMBER_LOG (ember_window_get_log (window)));
+
+  return strstr (text, data) != NULL;
+}
+
+/* Lines of @text containing @a (and @b, if not NULL). */
+static guint
+count_lines (const char *text,
+             const char *a,
+             const char *b)
+{
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+  guint n = 0;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    n += strstr (lines[i], a) != NULL && (b == NULL || strstr (lines[i], b) != NULL);
+  return n;
+}
+
+static gboolean
+log_shows_few (gpointer data)
+{
+  return ember_log_get_n_shown (EMBER_LOG (ember_window_get_log (window))) <= GPOINTER_TO_UINT (data);
+}
+
+static void
+on_clipboard_text (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      data)
+{
+  char **out = data;
+
+  *out = gdk_clipboard_read_text_finish (GDK_CLIPBOARD (source), result, NULL);
+  if (*out == NULL)
+    *out = g_strdup ("");
+}
+
+static gboolean
+pointer_set (gpointer data)
+{
+  return *(char **) data != NULL;
+}
+
+static gboolean
+flag_set (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+static void
+step_log (void)
+{
+  EmberLog *log = EMBER_LOG (ember_window_get_log (window));
+  GtkDropDown *level = GTK_DROP_DOWN (find_descendant (GTK_WIDGET (log), GTK_TYPE_DROP_DOWN));
+  GtkEditable *search = GTK_EDITABLE (find_descendant (GTK_WIDGET (log), GTK_TYPE_SEARCH_ENTRY));
+  g_autofree char *text = NULL;
+  g_autofree char *copied = NULL;
+  g_autoptr(GRegex) line = g_regex_new ("^[0-2][0-9]:[0-5][0-9]:[0-6][0-9]\\.[0-9]{3}  \\S+  .+$",
+                                        G_REGEX_MULTILINE, 0, NULL);
+  guint all, errors;
+
+  ember_window_set_visible_panel (window, "log");
+  /* GLib logging of the app's domain reaches the panel (and stderr). */
+  g_message ("a message through GLib for the Log panel");
+  CHECK (wait_until (log_has, "a message through GLib for the Log panel", 5000), "g_message did not reach the log");
+
+  text = ember_log_get_text (log);
+  g_print ("log: %u messages\n%s", ember_log_get_n_entries (log), text);
+  /* Events of the steps before: files opened, runs, the banners' errors. */
+  {
+    g_autofree char *model = out_path ("model.safetensors");
+
+    CHECK (count_lines (text, _("Info"), model) >= 1, "no line for the opened %s", model);
+  }
+  CHECK (count_lines (text, _("Error"), "corrupt.safetensors") >= 1, "no error line for the corrupt file");
+  CHECK (count_lines (text, _("Error"), "dataset-fashion-mnist") >= 1, "no error line for the missing dataset");
+  CHECK (count_lines (text, _("Training started"), NULL) >= 2, "%u lines for runs started",
+         count_lines (text, _("Training started"), NULL));
+  CHECK (count_lines (text, _("Info"), _("Training finished")) >= 1, "no line for the finished run");
+  CHECK (count_lines (text, _("Warning"), _("Training stopped before its end")) >= 1, "no line for the stopped run");
+  {
+    g_autoptr(GMatchInfo) match = NULL;
+    guint n = 0;
+
+    g_regex_match (line, text, 0, &match);
+    while (g_match_info_matches (match))
+      {
+        n++;
+        g_match_info_next (match, NULL);
+      }
+    CHECK (n == ember_log_get_n_shown (log) && n == ember_log_get_n_entries (log),
+           "%u timestamped lines of %u shown, %u kept", n, ember_log_get_n_shown (log), ember_log_get_n_entries (log));
+  }
+  spin (300);
+  {
+    g_autofree char *png = shot_path ("log");
+    Pixels p;
+
+    CHECK (pixels_from_widget (GTK_WIDGET (window), png, &p), "window did not render");
+    /* The error lines' red (#e01b24). */
+    CHECK (count_colour (&p, 0, 0, p.width, p.height, 0xe0, 0x1b, 0x24, 40) > 50, "%u red pixels: no error lines drawn",
+           count_colour (&p, 0, 0, p.width, p.height, 0xe0, 0x1b, 0x24, 40));
+    pixels_clear (&p);
+  }
+
+  /* Errors only, through the level drop-down. */
+  all = ember_log_get_n_shown (log);
+  gtk_drop_down_set_selected (level, 2);
+  g_clear_pointer (&text, g_free);
+  text = ember_log_get_text (log);
+  errors = count_lines (text, _("Error"), NULL);
+  CHECK (ember_log_get_n_shown (log) < all && ember_log_get_n_shown (log) == errors && errors >= 4,
+         "errors only: %u shown of %u, %u error lines", ember_log_get_n_shown (log), all, errors);
+  CHECK (count_lines (text, _("Training started"), NULL) == 0, "info shown with errors only");
+
+  /* The search box (as typed: search-changed comes after a pause). */
+  gtk_drop_down_set_selected (level, 0);
+  gtk_editable_set_text (search, "CORRUPT");
+  CHECK (wait_until (log_shows_few, GUINT_TO_POINTER (2), 3000), "search shows %u lines", ember_log_get_n_shown (log));
+  g_clear_pointer (&text, g_free);
+  text = ember_log_get_text (log);
+  CHECK (ember_log_get_n_shown (log) >= 1 && count_lines (text, "corrupt", NULL) == ember_log_get_n_shown (log),
+         "search for CORRUPT shows %u lines:\n%s", ember_log_get_n_shown (log), text);
+
+  /* Copy puts the lines shown on the clipboard. */
+  CHECK (gtk_widget_activate_action (GTK_WIDGET (log), "log.copy", NULL), "no log.copy");
+  gdk_clipboard_read_text_async (gtk_widget_get_clipboard (GTK_WIDGET (log)), NULL, on_clipboard_text, &copied);
+  CHECK (wait_until (pointer_set, &copied, 5000) && g_strcmp0 (copied, text) == 0,
+         "clipboard has “%s”", copied ? copied : "(nothing)");
+  gtk_editable_set_text (search, "");
+  spin (400);
+  CHECK (ember_log_get_n_shown (log) == all, "%u shown after the search is cleared, %u before",
+         ember_log_get_n_shown (log), all);
+
+  /* Clear forgets everything; later messages arrive as before. */
+  CHECK (gtk_widget_activate_action (GTK_WIDGET (log), "log.clear", NULL), "no log.clear");
+  CHECK (ember_log_get_n_entries (log) == 0 && ember_log_get_n_shown (log) == 0, "%u messages after Clear",
+         ember_log_get_n_entries (log));
+  g_message ("after clear");
+  CHECK (wait_until (log_has, "after clear", 5000) && ember_log_get_n_entries (log) == 1,
+         "%u messages after one more", ember_log_get_n_entries (log));
+}
+
 /* The fortunes GPT's training step in the Graph panel: a bigger graph,
  * with the model's modules. */
 static void
@@ -762,6 +975,20 @@ step_gpt_graph (void)
   g_print ("GPT step graph: %u nodes (%u in modules), %u edges, built and laid out in %.2f s (layout %.2f s)\n",
            ember_graph_get_n_nodes (graph), with_module, ember_graph_get_n_edges (graph),
            (g_get_monotonic_time () - start) / 1e6, ember_graph_view_get_layout_seconds (view));
+  CHECK (with_module > ember_graph_get_n_nodes (graph) / 4, "only %u of %u nodes in modules", with_module,
+         ember_graph_get_n_nodes (graph));
+  {
+    static const char *const expected[] = { "embed", "blocks.0.attn", "blocks.0.mlp", "head" };
+
+    for (guint k = 0; k < G_N_ELEMENTS (expected); k++)
+      {
+        guint n = 0;
+
+        for (guint i = 0; i < ember_graph_get_n_nodes (graph); i++)
+          n += g_strcmp0 (ember_graph_get_node_module (graph, i), expected[k]) == 0;
+        CHECK (n > 0, "no node in module %s", expected[k]);
+      }
+  }
   spin (300);
   {
     g_autofree char *png = shot_path ("graph-gpt");
@@ -769,6 +996,35 @@ step_gpt_graph (void)
 
     CHECK (pixels_from_widget (GTK_WIDGET (window), png, &p), "window did not render");
     pixels_clear (&p);
+  }
+
+  /* Collapse Modules (the panel's toggle): each module one box. */
+  {
+    GtkWidget *bar = gtk_widget_get_prev_sibling (GTK_WIDGET (view));
+    GtkToggleButton *collapse = GTK_TOGGLE_BUTTON (find_descendant (bar, GTK_TYPE_TOGGLE_BUTTON));
+    guint boxes, modules, boxes_after, modules_after;
+    gulong id;
+    gboolean done = FALSE;
+
+    boxes = ember_graph_view_get_n_boxes (view, &modules);
+    id = g_signal_connect_swapped (view, "layout-done", G_CALLBACK (wait_timeout_cb), &done);
+    gtk_toggle_button_set_active (collapse, TRUE);
+    CHECK (wait_until (flag_set, &done, 60000), "no layout after collapsing");
+    g_signal_handler_disconnect (view, id);
+    boxes_after = ember_graph_view_get_n_boxes (view, &modules_after);
+    g_print ("GPT graph collapsed: %u boxes (%u modules) from %u boxes (%u modules)\n",
+             boxes_after, modules_after, boxes, modules);
+    CHECK (modules == 0 && modules_after >= 4, "%u module boxes collapsed, %u before", modules_after, modules);
+    CHECK (boxes_after < boxes / 2, "collapsed: %u boxes of %u", boxes_after, boxes);
+    spin (300);
+    {
+      g_autofree char *png = shot_path ("graph-gpt-modules");
+      Pixels p;
+
+      CHECK (pixels_from_widget (GTK_WIDGET (window), png, &p), "window did not render");
+      pixels_clear (&p);
+    }
+    gtk_toggle_button_set_active (collapse, FALSE);
   }
 
   /* A few steps of the GPT: loss points and tokens/s arrive. */
@@ -808,17 +1064,23 @@ run_steps (gpointer user_data)
   CHECK (window != NULL, "no window");
   if (window != NULL)
     {
-      step_inspector ();
-      step_folders ();
-      step_training ();
-      step_graph ();
-      step_error ();
-      step_missing_dataset ();
-      step_out_of_memory ();
-      step_drop_highlight ();
-      step_open_dialog ();
-      if (opt_gpt)
-        step_gpt_graph ();
+      if (opt_frames_only)
+        step_training ();
+      else
+        {
+          step_inspector ();
+          step_folders ();
+          step_training ();
+          step_graph ();
+          step_error ();
+          step_missing_dataset ();
+          step_out_of_memory ();
+          step_drop_highlight ();
+          step_open_dialog ();
+          step_log ();
+          if (opt_gpt)
+            step_gpt_graph ();
+        }
       gtk_window_close (GTK_WINDOW (window));
     }
   g_application_quit (G_APPLICATION (app));
@@ -842,6 +1104,8 @@ main (int   argc,
     { "suffix", 0, 0, G_OPTION_ARG_STRING, &opt_suffix, "Screenshot name suffix", "TEXT" },
     { "localedir", 0, 0, G_OPTION_ARG_FILENAME, &opt_localedir, "Where the built translations are", "DIR" },
     { "gpt", 0, 0, G_OPTION_ARG_NONE, &opt_gpt, "Also show the fortunes GPT's step graph", NULL },
+    { "frames-only", 0, 0, G_OPTION_ARG_NONE, &opt_frames_only, "Only the training run with its frame times", NULL },
+    { "max-frame-ms", 0, 0, G_OPTION_ARG_DOUBLE, &opt_max_frame_ms, "Longest frame allowed while training", "MS" },
     { "expect-filter", 0, 0, G_OPTION_ARG_STRING, &opt_expect_filter, "Expected totals text of the tree (translated)", "TEXT" },
     { NULL }
   };
