@@ -152,7 +152,15 @@ static int gather_kernel(em_array *const *outs, int n_out, em_array *const *ins,
         pc.x.axl[i] = (int32_t)(a->shape[axes[i]] - slice[axes[i]]);
     }
     vk_opset s;
-    if (rc == 0 && (rc = vk_opset_get(&s, arr, 6, NULL)) == 0) {
+    bool fits = true;
+    if (rc == 0 && (rc = vk_opset_get(&s, arr, 6, &fits)) < 0 && !fits) {
+        /* beyond the device's binding range (a large embedding table on
+         * lavapipe's 128 MiB): the CPU gathers from the mapped buffer */
+        for (int i = 0; i < n; i++)
+            em_release(arr[2 + i]);
+        return vk_cpu_fallback(outs, n_out, ins, n_in, p);
+    }
+    if (rc == 0) {
         pc.n = (uint32_t)out->size;
         pc.slice = (uint32_t)em__shape_size(a->ndim, slice);
         pc.a_off = (uint32_t)s.op[0].elem_off;
