@@ -228,7 +228,8 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++)
         check_model(argv[i]);
     em_memory_stats ms = em_memory_stats_get();
-    CHECK(ms.active == 0, "memory still active: %zu bytes", ms.active);
+    CHECK(ms.active == 0 && ms.gpu_active == 0, "memory still active: %zu bytes, %zu on the gpu",
+          ms.active, ms.gpu_active);
     printf("%s: %d failures\n", failures ? "FAIL" : "PASS", failures);
     return failures ? 1 : 0;
 }
