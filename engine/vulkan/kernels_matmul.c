@@ -25,7 +25,13 @@ static int matmul_path(void)
  * builds one variant each): [WM, WN, TM, TN, BK]. EMBER_VULKAN_COOPMAT_CFG
  * picks one (for tuning). On an H200 at 4096^3: 185, 153, 168, 150 and 153
  * TFLOP/s; variants reading the fragments straight from global memory (no
- * shared staging) reached only 36-52. */
+ * shared staging) reached only 36-52. Tried on 2026-11-22 and dropped: one
+ * shared buffer with BK 64 or 128x256 tiles (148-178), global loads two
+ * slices ahead (144-166), 16x8x16 fragments (187), 256 or 512 threads
+ * (150-169). Ceilings measured with parts taken out: without the shared
+ * fragment loads 193, without the global loads 256: the driver's
+ * cooperative-matrix multiply itself, not our data movement, bounds this
+ * shader near 0.25-0.33 of cuBLAS (783 TFLOP/s). */
 static const int coop_cfgs[][5] = {{2, 2, 4, 4, 32}, {2, 4, 4, 2, 32}, {2, 4, 4, 4, 16},
                                     {4, 2, 2, 4, 32}, {2, 2, 4, 4, 16}};
 

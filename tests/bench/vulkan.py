@@ -76,6 +76,8 @@ else:
     xh, yh = x.half(), y.half()
     t = timed(lambda: xh @ yh, it)
     peer["matmul_f16"] = 2 * m**3 / t / 1e12
+    t = timed(lambda: xh @ yh.t(), it)
+    peer["matmul_f16_nt"] = 2 * m**3 / t / 1e12
     t = timed(lambda: torch.softmax(x, -1), it)
     peer["softmax"] = 2 * m * m * 4 / t / 1e9
     nq = 2 if smoke else 16
@@ -96,6 +98,7 @@ names = {
     "sum": "sum float32 (GB/s)",
     "matmul_f32": "matmul float32 (TFLOP/s)",
     "matmul_f16": "matmul float16 (TFLOP/s)",
+    "matmul_f16_nt": "matmul float16 a @ b.T (TFLOP/s)",
     "softmax": "softmax float32 last axis (GB/s)",
     "qmv4": "4-bit matvec, GB/s of weights (torch: float16 matvec)",
 }

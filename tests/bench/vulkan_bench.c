@@ -55,6 +55,8 @@ static em_array *b_neg(void *c) { return em_negative(A); }
 static em_array *b_sum(void *c) { return em_sum(A, NULL, 0, false); }
 static em_array *b_mm32(void *c) { return em_matmul(A, B); }
 static em_array *b_mm16(void *c) { return em_matmul(F16A, F16B); }
+/* a @ b.T with b stored (N, K): B's columns contiguous, as a linear layer's weight */
+static em_array *b_mm16_nt(void *c) { return em_matmul(F16A, em_transpose(F16B, NULL)); }
 static em_array *b_softmax(void *c) { return em_softmax(SM, -1); }
 /* cycles through NQ weight matrices (134 MB in all): beyond the L2 cache */
 static em_array *b_qmv(void *c)
@@ -144,6 +146,12 @@ static int run(void)
         t = time_gpu(b_mm16, NULL, it, reps);
         snprintf(detail, sizeof detail, "float16_%lld^3_%.3fms", (long long)m, t * 1e3);
         result("matmul_f16", flop / t / 1e12, "TFLOP/s", detail);
+    }
+
+    if (want("matmul_f16_nt")) {
+        t = time_gpu(b_mm16_nt, NULL, it, reps);
+        snprintf(detail, sizeof detail, "float16_a@b.T_%lld^3_%.3fms", (long long)m, t * 1e3);
+        result("matmul_f16_nt", flop / t / 1e12, "TFLOP/s", detail);
     }
 
     /* softmax over the last axis of 4096 x 4096 float32 */
