@@ -46,5 +46,9 @@ void em__qdot_b8_avx512(EM_QDOT_ARGS);
 /* the same with AVX-512 VNNI (vpdpwssd) */
 void em__qdot_b4_avx512vnni(EM_QDOT_ARGS);
 void em__qdot_b8_avx512vnni(EM_QDOT_ARGS);
+/* x's preparation (quantize.c's qmv_prep and the group sums xs), the same
+ * numbers, with AVX-512: gs % 16 == 0, block 0 or EM_QMV_BLOCK_AVX512 */
+void em__qmv_prep_avx512(const float *x, int64_t M, int64_t K, int gs, int block, int16_t *xh,
+                         int16_t *xl, float *dx, float *xs);
 
 #endif

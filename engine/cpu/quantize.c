@@ -12,6 +12,7 @@
 #include "blas.h"
 #include "loops.h"
 #include "qmatmul_simd.h"
+#include "quantize.h"
 
 static inline float ldf(const void *p, em_dtype t, int64_t i)
 {
@@ -354,6 +355,101 @@ static void qmv_range(void *ctx, int64_t begin, int64_t end)
         free(s);
 }
 
+/* x's group sums xs and, for the dot kernels, its kernel form (qmv_prep) */
+static void qmv_prepare(const float *x, int64_t M, int64_t K, int gs, int block, bool dot, int16_t *xh,
+                        int16_t *xl, float *dx, float *xs)
+{
+#if defined(__x86_64__)
+    if (dot && qmv_isa() >= 2 && gs % 16 == 0 && (block == 0 || block == EM_QMV_BLOCK_AVX512)) {
+        em__qmv_prep_avx512(x, M, K, gs, block, xh, xl, dx, xs);
+        return;
+    }
+#endif
+    for (int64_t i = 0; i < M * (K / gs); i++) {
+        double t = 0;
+        for (int k = 0; k < gs; k++)
+            t += x[i * gs + k];
+        xs[i] = (float)t;
+    }
+    if (dot)
+        qmv_prep(x, M, K, gs, block, xh, xl, dx);
+}
+
+/* ---- decoding's direct path (quantize.h) ---- */
+typedef struct {
+    qmv_job *jobs;
+    const int64_t *first; /* jobs[i] has blocks [first[i], first[i + 1]) of the whole */
+    int n;
+} qmv_multi;
+
+static void qmv_multi_range(void *ctx, int64_t begin, int64_t end)
+{
+    const qmv_multi *mj = ctx;
+    for (int i = 0; i < mj->n; i++) {
+        int64_t a = mj->first[i], b = mj->first[i + 1];
+        int64_t lo = begin > a ? begin : a, hi = end < b ? end : b;
+        if (lo < hi)
+            qmv_range(&mj->jobs[i], lo - a, hi - a);
+    }
+}
+
+static bool ready(const em_array *a)
+{
+    return a && a->buf && (a->flags & EM_F_EVALUATED) && em__is_row_contiguous(a);
+}
+
+int em__qmv_direct(const float *x, int64_t K, const em_qmv_item *it, int n)
+{
+    if (n < 1 || n > EM_QMV_MAX_ITEMS || K <= 0)
+        return 1;
+    int gs = it[0].group_size, block = -1;
+    qmv_job jobs[EM_QMV_MAX_ITEMS];
+    int64_t first[EM_QMV_MAX_ITEMS + 1] = {0};
+    for (int i = 0; i < n; i++) {
+        const em_qmv_item *q = &it[i];
+        int b;
+        em_qdot_fn dot = q->group_size == gs ? pick_dot(q->bits, K, &b) : NULL;
+        if (!dot || (block >= 0 && b != block) || K % gs || !ready(q->w) || !ready(q->scales) ||
+            !ready(q->biases) || q->w->dtype != EM_UINT32 || q->w->ndim != 2 || q->scales->ndim != 2 ||
+            q->biases->ndim != 2 || q->scales->dtype != q->biases->dtype ||
+            (q->scales->dtype != EM_FLOAT32 && q->scales->dtype != EM_FLOAT16 &&
+             q->scales->dtype != EM_BFLOAT16))
+            return 1;
+        int64_t N = q->w->shape[0];
+        if (q->w->shape[1] * 32 != K * q->bits || q->scales->shape[0] != N || q->biases->shape[0] != N ||
+            q->scales->shape[1] != K / gs || q->biases->shape[1] != K / gs)
+            return 1;
+        block = b;
+        jobs[i] = (qmv_job){.dot = dot, .w = em__data(q->w), .s = em__data(q->scales),
+                            .b = em__data(q->biases), .st = (em_dtype)q->scales->dtype, .out = q->y,
+                            .M = 1, .N = N, .K = K, .gs = gs, .bits = q->bits};
+        first[i + 1] = first[i] + (N + 3) / 4;
+    }
+    int64_t ng = K / gs;
+    int16_t *xh = malloc(2 * K * sizeof *xh);
+    float *dx = malloc(2 * ng * sizeof *dx);
+    if (!xh || !dx) {
+        free(xh);
+        free(dx);
+        return em__error("quantized matvec: out of memory");
+    }
+    int16_t *xl = xh + K;
+    float *xs = dx + ng;
+    qmv_prepare(x, 1, K, gs, block, true, xh, xl, dx, xs);
+    for (int i = 0; i < n; i++) {
+        jobs[i].x = x;
+        jobs[i].xs = xs;
+        jobs[i].dx = dx;
+        jobs[i].xh = xh;
+        jobs[i].xl = xl;
+    }
+    qmv_multi mj = {jobs, first, n};
+    em__parallel_for(first[n], 1 + 65536 / (4 * K + 1), qmv_multi_range, &mj);
+    free(xh);
+    free(dx);
+    return 0;
+}
+
 /* inputs x (M, K) dense after the op's reshape, wq, scales, biases;
  * params i[0] gs, i[1] bits, i[2] transpose */
 static int qmatmul_kernel(em_array *const *outs, int n_out, em_array *const *ins, int n_in,
@@ -402,14 +498,7 @@ static int qmatmul_kernel(em_array *const *outs, int n_out, em_array *const *ins
             rc = em__error("quantized_matmul: out of memory");
             goto done;
         }
-        for (int64_t i = 0; i < M * ng; i++) {
-            double t = 0;
-            for (int k = 0; k < gs; k++)
-                t += xf[i * gs + k];
-            xs[i] = (float)t;
-        }
-        if (dot)
-            qmv_prep(xf, M, K, gs, block, xh, xl, dx);
+        qmv_prepare(xf, M, K, gs, block, dot != NULL, xh, xl, dx, xs);
         int64_t blocks = (N + 3) / 4;
         em__parallel_for(blocks, 1 + 65536 / (4 * K * M + 1), qmv_range, &j);
         free(xs);

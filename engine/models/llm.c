@@ -11,6 +11,7 @@
 
 #include "core/array_internal.h"
 #include "core/error_internal.h"
+#include "cpu/quantize.h"
 #include "ember/gpu.h"
 #include "llm_internal.h"
 
@@ -1092,12 +1093,76 @@ static em_array *half_matvec(em_array *x, em_array *w)
     return em_array_from_buffer(y, nd, shape, EM_FLOAT32, free_buf, NULL);
 }
 
+/* ---- quantized weights: decoding calls the matvec kernels directly ---- */
+
+static em_array *linear(em_array *x, const llm_linear *L);
+
+/* set by em_llm_forward for one-token steps: in a prompt's forward the direct
+ * path would evaluate the whole chunk's graph inside its scope (the lm_head
+ * sees one row), keeping every intermediate alive to the end */
+static _Thread_local bool decode_step;
+
+/* ys[i] = x @ Ls[i]->w.T for n quantized linears that share x (one row),
+ * now, with x prepared once and all their rows in one parallel region
+ * (cpu/quantize.h; biases not added). 1 when this path does not apply. */
+static int quant_matvecs(em_array *x, const llm_linear *const *Ls, int n, em_array **ys)
+{
+    if (!x || !decode_step)
+        return 1;
+    int64_t K = em_array_dim(x, em_array_ndim(x) - 1);
+    if (n > EM_QMV_MAX_ITEMS || em_array_size(x) != K || em_current_stream().device.type != EM_CPU)
+        return 1;
+    em_qmv_item it[EM_QMV_MAX_ITEMS];
+    for (int i = 0; i < n; i++) {
+        if (!Ls[i]->scales || Ls[i]->in_out)
+            return 1;
+        it[i] = (em_qmv_item){Ls[i]->w, Ls[i]->scales, Ls[i]->biases, Ls[i]->group_size, Ls[i]->bits, NULL};
+    }
+    em_array *xc = em_contiguous(em_astype(x, EM_FLOAT32));
+    if (!xc || em_eval(xc) < 0)
+        return -1;
+    int rc = 0;
+    for (int i = 0; i < n && rc == 0; i++)
+        if (!(it[i].y = malloc(em_array_dim(Ls[i]->w, 0) * sizeof(float) + 1)))
+            rc = em__error("out of memory");
+    if (rc == 0)
+        rc = em__qmv_direct(em_array_data(xc), K, it, n);
+    int64_t shape[EM_MAX_DIMS];
+    int nd = em_array_ndim(x);
+    for (int d = 0; d < nd; d++)
+        shape[d] = em_array_shape(x)[d];
+    for (int i = 0; i < n; i++) {
+        if (rc == 0) {
+            shape[nd - 1] = em_array_dim(Ls[i]->w, 0);
+            ys[i] = em_array_from_buffer(it[i].y, nd, shape, EM_FLOAT32, free_buf, NULL);
+        } else {
+            free(it[i].y);
+        }
+    }
+    return rc;
+}
+
+/* linear() of n linears on the same x: one quant_matvecs call when it applies */
+static void linears(em_array *x, const llm_linear *const *Ls, int n, em_array **ys)
+{
+    if (quant_matvecs(x, Ls, n, ys) == 0) {
+        for (int i = 0; i < n; i++)
+            if (Ls[i]->bias)
+                ys[i] = em_add(ys[i], Ls[i]->bias);
+        return;
+    }
+    for (int i = 0; i < n; i++)
+        ys[i] = linear(x, Ls[i]);
+}
+
 static em_array *linear(em_array *x, const llm_linear *L)
 {
     em_array *y;
     em_dtype wt = em_array_dtype(L->w);
     bool half = wt == EM_BFLOAT16 || wt == EM_FLOAT16;
     if (half && !L->in_out && (y = half_matvec(x, L->w)))
+        ; /* decoding */
+    else if (L->scales && quant_matvecs(x, &L, 1, &y) == 0)
         ; /* decoding */
     else if (half && L->in_out)
         y = em_matmul(x, em_astype(L->w, EM_FLOAT32));
@@ -1185,9 +1250,12 @@ static em_array *attention(const em_llm *m, const llm_layer *ly, em_array *h, in
         k = parts[1];
         v = parts[2];
     } else {
-        q = linear(h, &ly->q);
-        k = linear(h, &ly->k);
-        v = linear(h, &ly->v);
+        const llm_linear *Ls[3] = {&ly->q, &ly->k, &ly->v};
+        em_array *ys[3];
+        linears(h, Ls, 3, ys);
+        q = ys[0];
+        k = ys[1];
+        v = ys[2];
     }
     q = heads(q, n, Hq, D);
     k = heads(k, n, Hk, D);
@@ -1248,8 +1316,11 @@ static em_array *mlp(const em_llm *m, const llm_layer *ly, em_array *h)
         g = parts[0];
         u = parts[1];
     } else {
-        g = linear(h, &ly->gate);
-        u = linear(h, &ly->up);
+        const llm_linear *Ls[2] = {&ly->gate, &ly->up};
+        em_array *ys[2];
+        linears(h, Ls, 2, ys);
+        g = ys[0];
+        u = ys[1];
     }
     return linear(em_multiply(activation(m, g), u), &ly->down);
 }
@@ -1285,6 +1356,7 @@ em_array *em_llm_forward(em_llm *m, const int32_t *ids, int64_t n, em_llm_cache 
             return NULL;
         }
     int64_t off = c ? c->len : 0;
+    decode_step = n == 1;
     if (m->arch == ARCH_GPT2 && off + n > m->max_pos) {
         em__error("llm forward: gpt2 has %lld positions, asked for %lld", (long long)m->max_pos,
                   (long long)(off + n));
