@@ -127,7 +127,9 @@ static int qmatmul_kernel(em_array *const *outs, int n_out, em_array *const *ins
             char shader[32];
             snprintf(shader, sizeof shader, "qmv_%s", vk_dtype_suffix(t));
             int32_t spec = bits;
-            rc = vk_run(shader, &spec, 1, &s, 16u, &pc, sizeof pc, (uint32_t)((N + 7) / 8), 1, 1);
+            /* decoding (M 1): 16 columns per workgroup (qmv.comp's 8 R); else 8 */
+            uint32_t groups = (uint32_t)(M == 1 ? (N + 15) / 16 : (N + 7) / 8);
+            rc = vk_run(shader, &spec, 1, &s, 16u, &pc, sizeof pc, groups, 1, 1);
             vk_opset_done(&s);
             goto done;
         }

@@ -265,6 +265,28 @@ static void quant(void)
                 CMP(what, tol, em_quantized_matmul(x2, wq, s, b, false, 64, bits));
             }
         }
+    /* decoding's shape: one row of x against long rows (many 16-byte chunks
+     * per lane), groups of 32 and 128, a column count off the workgroup's 16,
+     * and x at an offset not a multiple of 4 elements */
+    for (int k = 0; k < 3; k++)
+        for (int bits = 4; bits <= 8; bits *= 2)
+            for (int gs = 32; gs <= 128; gs *= 4) EM_SCOPE {
+                em_dtype t = ts[k];
+                em_array *w = vt_rand(t, 2, (int64_t[]){40, 2048}, -1, 1, 131 + bits + gs);
+                em_array *wq, *s, *b;
+                vt_on(em_cpu());
+                em_quantize(w, gs, bits, &wq, &s, &b);
+                em_array *xs = vt_rand(t, 2, (int64_t[]){1, 2051}, -1, 1, 141 + gs);
+                em_array *x = em_slice(xs, (int64_t[]){0, 3}, (int64_t[]){1, 2051}, (int64_t[]){1, 1});
+                char what[80];
+                snprintf(what, sizeof what, "quantized_matmul decode %s bits %d gs %d", em_dtype_name(t), bits,
+                         gs);
+                CMP(what, t == EM_FLOAT32 ? 1e-10 : 1e-4, em_quantized_matmul(x, wq, s, b, true, gs, bits));
+                snprintf(what, sizeof what, "quantized_matmul decode aligned %s bits %d gs %d",
+                         em_dtype_name(t), bits, gs);
+                em_array *xa = vt_rand(t, 2, (int64_t[]){1, 2048}, -1, 1, 151 + gs);
+                CMP(what, t == EM_FLOAT32 ? 1e-10 : 1e-4, em_quantized_matmul(xa, wq, s, b, true, gs, bits));
+            }
 }
 
 static int gelu_fn(void *payload, em_array *const *in, int n_in, em_array **out, int max_out)
