@@ -777,7 +777,9 @@ on_load_done (GObject      *source,
   update_timer (self);
   gtk_widget_set_visible (GTK_WIDGET (self->load_progress), FALSE);
 
-  if (!ok)
+  if (!ok && shared_cancelled (j->shared))
+    gtk_label_set_label (self->model_label, _("Loading was cancelled"));
+  else if (!ok)
     {
       Source *src = j->source < self->sources->len ? g_ptr_array_index (self->sources, j->source) : NULL;
       g_autofree char *message = g_strdup_printf (_("Could not load the model “%s”: %s"),
@@ -785,6 +787,14 @@ on_load_done (GObject      *source,
 
       gtk_label_set_label (self->model_label, message);
       show_error (self, message);
+    }
+  if (!ok)
+    {
+      /* The list shows the model still loaded. */
+      self->filling = TRUE;
+      gtk_drop_down_set_selected (self->model_dropdown, self->model_source >= 0 ? (guint) self->model_source
+                                                                                : GTK_INVALID_LIST_POSITION);
+      self->filling = FALSE;
     }
   else
     {
@@ -954,6 +964,12 @@ ember_generate_add_trained_gpt (EmberGenerate *self,
   src->title = g_strdup (title);
   g_ptr_array_add (self->sources, src);
   refill_dropdown (self, current_selection (self));
+}
+
+int
+ember_generate_get_chosen_model (EmberGenerate *self)
+{
+  return current_selection (self);
 }
 
 guint
@@ -1144,6 +1160,8 @@ ember_generate_stop (EmberGenerate *self)
 {
   g_return_if_fail (EMBER_IS_GENERATE (self));
 
+  /* A load stops at the next tensor. */
+  shared_cancel (self->load_shared);
   if (self->gen_shared == NULL)
     return;
   shared_cancel (self->gen_shared);
@@ -1178,7 +1196,7 @@ update_actions (EmberGenerate *self)
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "generate.run",
                                  self->model != NULL && !running && self->load_shared == NULL);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "generate.stop", running);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "generate.stop", running || self->load_shared != NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "generate.clear", !running);
 }
 

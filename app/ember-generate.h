@@ -24,6 +24,8 @@ void         ember_generate_add_trained_gpt  (EmberGenerate *self,
                                               GObject       *run,
                                               const char    *title);
 guint        ember_generate_get_n_models     (EmberGenerate *self);
+/* The model chosen in the list (loaded, or being loaded), -1. */
+int          ember_generate_get_chosen_model (EmberGenerate *self);
 /* Chooses (and loads) the i-th model listed. */
 void         ember_generate_choose_model     (EmberGenerate *self,
                                               guint          i);
@@ -35,6 +37,7 @@ void         ember_generate_set_device       (EmberGenerate *self,
 /* Starts generating from the prompt box with the form's settings; FALSE when
  * no model is loaded, one is loading or a generation runs. */
 gboolean     ember_generate_start            (EmberGenerate *self);
+/* Stops the generation, or the load, in progress. */
 void         ember_generate_stop             (EmberGenerate *self);
 /* Forgets the conversation and clears the output. */
 void         ember_generate_clear            (EmberGenerate *self);

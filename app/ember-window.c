@@ -542,7 +542,8 @@ update_actions (EmberWindow *self)
   running = ember_training_is_running (self->training);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.train", !running);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.stop",
-                                 running || (self->generate != NULL && ember_generate_is_running (self->generate)));
+                                 running || (self->generate != NULL && (ember_generate_is_running (self->generate) ||
+                                                                        ember_generate_is_loading (self->generate))));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.show-step-graph", !running);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.save-weights",
                                  !running && ember_training_has_result (self->training));

@@ -17,7 +17,9 @@
  *  3. a generation of a million tokens: Stop ends it within a second;
  *  4. chat mode: two turns kept (four messages), the second reusing the
  *     session's cache; screenshot "generate-chat";
- *  5. (--gpt) the fortunes GPT trained for a few steps in the Training panel
+ *  5. choosing a model in the sidebar loads it (a failed load keeps the
+ *     loaded one);
+ *  6. (--gpt) the fortunes GPT trained for a few steps in the Training panel
  *     is listed in the panel, loads and writes characters.
  *
  * --out=DIR: screenshots; --suffix: their names' suffix (translations);
@@ -36,6 +38,7 @@
 
 #include "gui-test-util.h"
 #include "ember-application.h"
+#include "ember-document.h"
 #include "ember-generate.h"
 #include "ember-training.h"
 #include "ember-window.h"
@@ -416,6 +419,64 @@ step_chat (void)
   ember_generate_set_chat_mode (generate, FALSE);
 }
 
+/* The sidebar's list of open items (not the panel switcher's list). */
+static GtkListBox *
+find_items_list (GtkWidget *root)
+{
+  if (GTK_IS_LIST_BOX (root) && gtk_widget_get_ancestor (root, GTK_TYPE_STACK_SIDEBAR) == NULL)
+    return GTK_LIST_BOX (root);
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkListBox *found = find_items_list (c);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static guint
+item_index (const char *title)
+{
+  GListModel *items = ember_window_get_items (window);
+
+  for (guint i = 0; i < g_list_model_get_n_items (items); i++)
+    {
+      g_autoptr(EmberDocument) doc = g_list_model_get_item (items, i);
+
+      if (g_str_equal (ember_document_get_title (doc), title))
+        return i;
+    }
+  return G_MAXUINT;
+}
+
+/* Choosing a model in the sidebar while the Generate panel shows loads it;
+ * a failed load leaves the loaded model (and the list shows it). */
+static void
+step_sidebar (void)
+{
+  GtkListBox *list = find_items_list (GTK_WIDGET (window));
+  int loaded = ember_generate_get_chosen_model (generate);
+
+  CHECK (list != NULL, "no sidebar list");
+  if (list == NULL)
+    return;
+  ember_window_set_visible_panel (window, "generate");
+  gtk_list_box_select_row (list, gtk_list_box_get_row_at_index (list, (int) item_index ("unsupported")));
+  CHECK (ember_generate_is_loading (generate), "choosing a model in the sidebar loads nothing");
+  CHECK (wait_until (not_loading, NULL, 20000), "the load did not end");
+  CHECK (wait_until (error_shown, NULL, 5000), "no banner");
+  CHECK (g_strcmp0 (ember_window_get_visible_panel (window), "generate") == 0, "the panel changed");
+  CHECK (ember_generate_has_model (generate) && g_strcmp0 (ember_generate_get_model_type (generate), "qwen3") == 0,
+         "the loaded model is gone");
+  CHECK (ember_generate_get_chosen_model (generate) == loaded, "the list shows model %d, not %d",
+         ember_generate_get_chosen_model (generate), loaded);
+  hide_banner ();
+  /* Choosing the loaded one: nothing to do. */
+  gtk_list_box_select_row (list, gtk_list_box_get_row_at_index (list, (int) item_index ("qwen3")));
+  CHECK (!ember_generate_is_loading (generate), "the loaded model loads again");
+}
+
 static gboolean
 training_done (gpointer data)
 {
@@ -475,6 +536,7 @@ run_steps (gpointer user_data)
       step_gpu ();
       step_stop ();
       step_chat ();
+      step_sidebar ();
       if (opt_gpt)
         step_gpt ();
       wait_until (not_running, NULL, 10000);
