@@ -788,6 +788,16 @@ chooser_shown (gpointer data)
   return find_file_chooser () != NULL;
 }
 
+static GFile *chooser_file;
+
+static gboolean
+chooser_has_file (gpointer data)
+{
+  g_autoptr(GFile) chosen = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (data));
+
+  return chosen != NULL && g_file_equal (chosen, chooser_file);
+}
+
 /* The Open dialog (Ctrl+O's action): choosing a file in it opens it. */
 static void
 step_open_dialog (void)
@@ -813,7 +823,11 @@ step_open_dialog (void)
     pixels_clear (&p);
   }
   CHECK (gtk_file_chooser_set_file (GTK_FILE_CHOOSER (chooser), file, NULL), "could not choose the file");
-  spin (200);
+  /* The chooser loads the folder before the file is selected in it (slow
+   * on a loaded machine). */
+  chooser_file = file;
+  CHECK (wait_until (chooser_has_file, chooser, 10000), "the file chooser did not select %s", model);
+  spin (100);
   gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_ACCEPT);
   wait_until (nothing_pending, NULL, 5000);
   spin (100);
