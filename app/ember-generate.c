@@ -23,6 +23,7 @@
 #include <glib/gstdio.h>
 #include <json-c/json.h>
 #include <math.h>
+#include <time.h>
 
 #include <ember/ember.h>
 #include <ember/llm.h>
@@ -494,6 +495,7 @@ struct _EmberGenerate
   gboolean        has_stats;
   const char     *stop_reason;
   guint           n_updates;
+  gint64          max_update_us;
 };
 
 G_DEFINE_FINAL_TYPE (EmberGenerate, ember_generate, GTK_TYPE_WIDGET)
@@ -688,10 +690,25 @@ drain (EmberGenerate *self,
     }
 }
 
+/* CPU time of this thread: what an update costs the UI thread, whatever
+ * else the machine runs meanwhile. */
+static gint64
+thread_cpu_us (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
+}
+
 static gboolean
 on_timer (gpointer user_data)
 {
-  drain (EMBER_GENERATE (user_data), FALSE);
+  EmberGenerate *self = EMBER_GENERATE (user_data);
+  gint64 start = thread_cpu_us ();
+
+  drain (self, FALSE);
+  self->max_update_us = MAX (self->max_update_us, thread_cpu_us () - start);
   return G_SOURCE_CONTINUE;
 }
 
@@ -1230,6 +1247,7 @@ double ember_generate_get_tokens_per_second (EmberGenerate *self) { return self-
 const char *ember_generate_get_stop_reason (EmberGenerate *self) { return self->stop_reason; }
 guint ember_generate_get_n_messages (EmberGenerate *self) { return (guint) json_object_array_length (self->history); }
 guint ember_generate_get_n_updates (EmberGenerate *self) { return self->n_updates; }
+gint64 ember_generate_get_max_update_us (EmberGenerate *self) { return self->max_update_us; }
 GtkWidget *ember_generate_get_prompt_view (EmberGenerate *self) { return GTK_WIDGET (self->prompt_view); }
 
 void

@@ -74,6 +74,8 @@ const char  *ember_generate_get_stop_reason  (EmberGenerate *self);
 guint        ember_generate_get_n_messages   (EmberGenerate *self);
 /* Main-thread updates made while streaming (each at most every 1/30 s). */
 guint        ember_generate_get_n_updates    (EmberGenerate *self);
+/* The most CPU time one of those updates took (microseconds). */
+gint64       ember_generate_get_max_update_us (EmberGenerate *self);
 GtkWidget   *ember_generate_get_prompt_view  (EmberGenerate *self);
 
 G_END_DECLS

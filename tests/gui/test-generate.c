@@ -352,10 +352,19 @@ step_stop (void)
   CHECK (gtk_widget_activate_action (GTK_WIDGET (window), "win.generate", NULL), "no win.generate");
   CHECK (ember_generate_is_running (generate), "win.generate did not start");
   CHECK (wait_until (has_tokens, GINT_TO_POINTER (200), 20000), "no tokens");
+  /* Two seconds of streaming: coalesced updates, each cheap for the UI. */
+  spin (2000);
   CHECK (ember_generate_is_running (generate), "a million tokens already done");
   seconds = (g_get_monotonic_time () - start) / 1e6;
-  g_print ("%" G_GINT64_FORMAT " tokens in %.2f s, %u UI updates\n", ember_generate_get_n_tokens (generate),
-           seconds, ember_generate_get_n_updates (generate) - updates);
+  g_print ("%" G_GINT64_FORMAT " tokens in %.2f s, %u UI updates, the longest %.2f ms of UI-thread CPU\n",
+           ember_generate_get_n_tokens (generate), seconds, ember_generate_get_n_updates (generate) - updates,
+           ember_generate_get_max_update_us (generate) / 1000.0);
+  CHECK (ember_generate_get_n_updates (generate) - updates <= 30 * seconds + 2, "%u updates in %.2f s",
+         ember_generate_get_n_updates (generate) - updates, seconds);
+  CHECK (ember_generate_get_n_updates (generate) - updates >= 10 * seconds, "only %u updates in %.2f s",
+         ember_generate_get_n_updates (generate) - updates, seconds);
+  CHECK (ember_generate_get_max_update_us (generate) < 50000, "an update took %.1f ms",
+         ember_generate_get_max_update_us (generate) / 1000.0);
   start = g_get_monotonic_time ();
   CHECK (gtk_widget_activate_action (GTK_WIDGET (generate), "generate.stop", NULL), "no generate.stop");
   CHECK (wait_until (not_running, NULL, 5000), "Stop did not stop");
