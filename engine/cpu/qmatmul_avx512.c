@@ -90,3 +90,116 @@ void em__qmv_prep_avx512(const float *x, int64_t M, int64_t K, int gs, int block
         _mm256_mask_storeu_ps(xs + g, m, _mm512_cvtpd_ps(t));
     }
 }
+
+/* ---- 4 bits with AVX-512 VNNI's vpdpbusd: x in three int8 levels ----
+ * (qmatmul_simd.h, EM_QDOT8_ARGS). A block of 128 values is 64 bytes of
+ * weights: the low nibbles (values 2j) and the high ones (2j + 1) are each 64
+ * unsigned bytes, multiplied by x's even and odd values of the block; int32
+ * lane i covers values 8i .. 8i + 7, so with gs 64 lanes 0-7 are one group and
+ * 8-15 the next (gs 32: four groups of 4 lanes; gs 128: one). Each lane's
+ * three level sums (at most 8 * 15 * 127 in magnitude: exact as floats) are
+ * combined as a1 + a2 / 254 + a3 / 254^2. */
+__attribute__((target("avx512vnni"))) void em__qdot8_b4_avx512vnni(EM_QDOT8_ARGS)
+{
+    const __m512i m4 = _mm512_set1_epi8(0xF);
+    const __m512 c1 = _mm512_set1_ps(1.0f / 254), c2 = _mm512_set1_ps(1.0f / (254 * 254));
+    __m512 f[4], bacc[4], sdl[4];
+    for (int r = 0; r < 4; r++)
+        f[r] = bacc[r] = sdl[r] = _mm512_setzero_ps();
+    int64_t ng = K / gs, nb = K / 128;
+    /* lane i covers value 8i of the block: group 8i / gs of the block's first */
+    const __m512i lane_g = _mm512_srli_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                             gs == 32 ? 2 : gs == 64 ? 3 : 4);
+    int gpb = 128 / gs; /* groups per block */
+    for (int64_t bk = 0; bk < nb; bk++) {
+        int64_t g0 = bk * gpb; /* first group of the block */
+        if ((g0 & 15) == 0) {
+            int64_t c = ng - g0 < 16 ? ng - g0 : 16;
+            __mmask16 m = (__mmask16)((1u << c) - 1);
+            __m512 dxv = _mm512_maskz_loadu_ps(m, dx + g0), xsv = _mm512_maskz_loadu_ps(m, xs + g0);
+            for (int r = 0; r < 4; r++) {
+                sdl[r] = _mm512_mul_ps(qld16(s[r], st, g0, m), dxv);
+                bacc[r] = _mm512_fmadd_ps(qld16(b[r], st, g0, m), xsv, bacc[r]);
+            }
+        }
+        __m512i idx = _mm512_add_epi32(lane_g, _mm512_set1_epi32((int)(g0 & 15)));
+        int64_t k = bk * 128;
+        for (int o = 0; o < 256; o += 64) /* the next 4 rows (4 K / 2 bytes) at this pace */
+            _mm_prefetch((const char *)pf + 2 * k + o, _MM_HINT_T1);
+        const int8_t *xb = xq + 3 * k;
+        __m512i x1e = _mm512_loadu_si512(xb), x1o = _mm512_loadu_si512(xb + 64);
+        __m512i x2e = _mm512_loadu_si512(xb + 128), x2o = _mm512_loadu_si512(xb + 192);
+        __m512i x3e = _mm512_loadu_si512(xb + 256), x3o = _mm512_loadu_si512(xb + 320);
+        for (int r = 0; r < 4; r++) {
+            __m512i q = _mm512_loadu_si512(w[r] + k / 2);
+            __m512i lo = _mm512_and_si512(q, m4), hi = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);
+            __m512i z = _mm512_setzero_si512();
+            __m512i a1 = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(z, lo, x1e), hi, x1o);
+            __m512i a2 = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(z, lo, x2e), hi, x2o);
+            __m512i a3 = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(z, lo, x3e), hi, x3o);
+            __m512 v = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a2), c1, _mm512_cvtepi32_ps(a1));
+            v = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a3), c2, v);
+            f[r] = _mm512_fmadd_ps(v, _mm512_permutexvar_ps(idx, sdl[r]), f[r]);
+        }
+    }
+    for (int r = 0; r < 4; r++)
+        res[r] = _mm512_reduce_add_ps(_mm512_add_ps(f[r], bacc[r]));
+}
+
+/* x for em__qdot8_b4_avx512vnni: per group, dx = d = max|x| / 127 and
+ * x = d (x1 + x2 / 254 + x3 / 254^2) with int8 levels in [-127, 127] (an
+ * error of at most max|x| / (2 127 254^2) = max|x| 2^-25); within each block
+ * of 128 values, each level's 64 even values, then its 64 odd ones. xs: the
+ * group sums, as em__qmv_prep_avx512. gs 32, 64 or 128; K % 128 == 0. */
+void em__qmv_prep8_avx512(const float *x, int64_t M, int64_t K, int gs, int8_t *xq, float *dx, float *xs)
+{
+    int64_t ng = K / gs, G = M * ng;
+    const __m512 sign = _mm512_castsi512_ps(_mm512_set1_epi32(0x7fffffff));
+    const __m512d c127 = _mm512_set1_pd(127), m127 = _mm512_set1_pd(-127), c254 = _mm512_set1_pd(254);
+    const int rn = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+    int8_t lv[3][128]; /* one block's levels in natural order */
+    for (int64_t bk = 0; bk < M * K / 128; bk++) {
+        for (int part = 0; part < 128; part += gs) {
+            int64_t i = (bk * 128 + part) / gs; /* the group */
+            const float *xg = x + i * gs;
+            __m512 mv = _mm512_setzero_ps();
+            for (int k = 0; k < gs; k += 16)
+                mv = _mm512_max_ps(_mm512_and_ps(_mm512_loadu_ps(xg + k), sign), mv);
+            float mx = _mm512_reduce_max_ps(mv);
+            double d = (float)(mx / 127.0);
+            dx[i] = (float)d;
+            __m512d iv = _mm512_set1_pd(mx > 0 ? 1.0 / d : 0);
+            for (int k = 0; k < gs; k += 8) {
+                __m512d rr = _mm512_mul_pd(_mm512_cvtps_pd(_mm256_loadu_ps(xg + k)), iv);
+                __m512d l1 = _mm512_max_pd(_mm512_min_pd(_mm512_roundscale_pd(rr, rn), c127), m127);
+                __m512d r1 = _mm512_mul_pd(_mm512_sub_pd(rr, l1), c254);
+                __m512d l2 = _mm512_max_pd(_mm512_min_pd(_mm512_roundscale_pd(r1, rn), c127), m127);
+                __m512d l3 = _mm512_roundscale_pd(_mm512_mul_pd(_mm512_sub_pd(r1, l2), c254), rn);
+                l3 = _mm512_max_pd(_mm512_min_pd(l3, c127), m127);
+                _mm_storel_epi64((__m128i *)(lv[0] + part + k), _mm256_cvtepi32_epi8(_mm512_cvtpd_epi32(l1)));
+                _mm_storel_epi64((__m128i *)(lv[1] + part + k), _mm256_cvtepi32_epi8(_mm512_cvtpd_epi32(l2)));
+                _mm_storel_epi64((__m128i *)(lv[2] + part + k), _mm256_cvtepi32_epi8(_mm512_cvtpd_epi32(l3)));
+            }
+        }
+        int8_t *o = xq + bk * 384; /* evens: the low byte of each word; odds: the high */
+        for (int l = 0; l < 3; l++) {
+            __m512i v0 = _mm512_loadu_si512(lv[l]), v1 = _mm512_loadu_si512(lv[l] + 64);
+            _mm256_storeu_si256((__m256i *)(o + 128 * l), _mm512_cvtepi16_epi8(v0));
+            _mm256_storeu_si256((__m256i *)(o + 128 * l + 32), _mm512_cvtepi16_epi8(v1));
+            _mm256_storeu_si256((__m256i *)(o + 128 * l + 64), _mm512_cvtepi16_epi8(_mm512_srai_epi16(v0, 8)));
+            _mm256_storeu_si256((__m256i *)(o + 128 * l + 96), _mm512_cvtepi16_epi8(_mm512_srai_epi16(v1, 8)));
+        }
+    }
+    const __m256i step = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(gs));
+    for (int64_t g = 0; g < G; g += 8) {
+        int c = G - g < 8 ? (int)(G - g) : 8;
+        __mmask8 m = (__mmask8)((1u << c) - 1);
+        __m512d t = _mm512_setzero_pd();
+        const float *base = x + g * gs;
+        for (int k = 0; k < gs; k++) {
+            __m256 v = _mm256_mmask_i32gather_ps(_mm256_setzero_ps(), m, step, base + k, 4);
+            t = _mm512_add_pd(t, _mm512_cvtps_pd(v));
+        }
+        _mm256_mask_storeu_ps(xs + g, m, _mm512_cvtpd_ps(t));
+    }
+}

@@ -46,6 +46,15 @@ void em__qdot_b8_avx512(EM_QDOT_ARGS);
 /* the same with AVX-512 VNNI (vpdpwssd) */
 void em__qdot_b4_avx512vnni(EM_QDOT_ARGS);
 void em__qdot_b8_avx512vnni(EM_QDOT_ARGS);
+/* 4 bits with vpdpbusd (AVX-512 VNNI; K % 128 == 0, gs 32, 64 or 128): x as
+ * three int8 levels (em__qmv_prep8_avx512 says how), 3 K bytes xq */
+#define EM_QDOT8_ARGS                                                                     \
+    const uint8_t *const w[4], const uint8_t *pf, const void *const s[4],                \
+        const void *const b[4], int st, const int8_t *xq, const float *dx, const float *xs, \
+        int64_t K, int gs, float res[4]
+typedef void (*em_qdot8_fn)(EM_QDOT8_ARGS);
+void em__qdot8_b4_avx512vnni(EM_QDOT8_ARGS);
+void em__qmv_prep8_avx512(const float *x, int64_t M, int64_t K, int gs, int8_t *xq, float *dx, float *xs);
 /* x's preparation (quantize.c's qmv_prep and the group sums xs), the same
  * numbers, with AVX-512: gs % 16 == 0, block 0 or EM_QMV_BLOCK_AVX512 */
 void em__qmv_prep_avx512(const float *x, int64_t M, int64_t K, int gs, int block, int16_t *xh,

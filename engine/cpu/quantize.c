@@ -201,10 +201,12 @@ static float qrow_generic(const uint32_t *w, const float *s, const float *b, con
     return acc;
 }
 
-/* EMBER_QMATMUL_ISA=c|avx2|avx512-novnni|avx512 caps the path (tests, benchmarks). */
+/* EMBER_QMATMUL_ISA=c|avx2|avx512-novnni|avx512-int16|avx512 caps the path
+ * (tests, benchmarks): avx512 with VNNI takes 4-bit x as int8 levels
+ * (vpdpbusd), avx512-int16 the int16 levels of the other kernels. */
 static int qmv_isa(void)
 {
-    static int isa = -1; /* 0 c, 1 avx2, 2 avx512, 3 avx512 + vnni */
+    static int isa = -1; /* 0 c, 1 avx2, 2 avx512, 3 avx512 + vnni, 4 the same with int8 x */
     if (isa < 0) {
         const char *env = getenv("EMBER_QMATMUL_ISA");
         int best = 0;
@@ -214,10 +216,11 @@ static int qmv_isa(void)
             best = 1;
         if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
             __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
-            best = __builtin_cpu_supports("avx512vnni") ? 3 : 2;
+            best = __builtin_cpu_supports("avx512vnni") ? 4 : 2;
 #endif
-        int want = !env ? 3
-                   : !strcmp(env, "avx512") ? 3
+        int want = !env ? 4
+                   : !strcmp(env, "avx512") ? 4
+                   : !strcmp(env, "avx512-int16") ? 3
                    : !strcmp(env, "avx512-novnni") ? 2
                    : !strcmp(env, "avx2") ? 1 : 0;
         isa = want < best ? want : best; /* a race here writes the same value */
@@ -233,11 +236,11 @@ static em_qdot_fn pick_dot(int bits, int64_t K, int *block)
 #if defined(__x86_64__)
     if (bits == 4 && isa >= 2 && K % 64 == 0) {
         *block = EM_QMV_BLOCK_AVX512;
-        return isa == 3 ? em__qdot_b4_avx512vnni : em__qdot_b4_avx512;
+        return isa >= 3 ? em__qdot_b4_avx512vnni : em__qdot_b4_avx512;
     }
     if (bits == 8 && isa >= 2) {
         *block = 0;
-        return isa == 3 ? em__qdot_b8_avx512vnni : em__qdot_b8_avx512;
+        return isa >= 3 ? em__qdot_b8_avx512vnni : em__qdot_b8_avx512;
     }
     if (isa >= 1 && (bits == 4 || bits == 8)) {
         *block = bits == 4 ? EM_QMV_BLOCK_AVX2 : 0;
@@ -245,6 +248,16 @@ static em_qdot_fn pick_dot(int bits, int64_t K, int *block)
     }
 #endif
     *block = 0;
+    return NULL;
+}
+
+/* The vpdpbusd kernel of (bits, K, gs) (x as int8 levels), or NULL. */
+static em_qdot8_fn pick_dot8(int bits, int64_t K, int gs)
+{
+#if defined(__x86_64__)
+    if (bits == 4 && qmv_isa() == 4 && K % 128 == 0 && (gs == 32 || gs == 64 || gs == 128))
+        return em__qdot8_b4_avx512vnni;
+#endif
     return NULL;
 }
 
@@ -279,6 +292,8 @@ static void qmv_prep(const float *x, int64_t M, int64_t K, int gs, int block, in
 
 typedef struct {
     em_qdot_fn dot;
+    em_qdot8_fn dot8; /* instead of dot: x as xq */
+    const int8_t *xq;
     const uint8_t *w;
     const void *s, *b;
     em_dtype st;
@@ -293,9 +308,10 @@ typedef struct {
 static void qmv_range(void *ctx, int64_t begin, int64_t end)
 {
     qmv_job *j = ctx;
+    bool simd = j->dot || j->dot8;
     int64_t ng = j->K / j->gs, rb = j->K * j->bits / 8;
     float stack[8 * 256], *s = stack;
-    if (ng > 256 && !j->dot) {
+    if (ng > 256 && !simd) {
         s = malloc(8 * ng * sizeof *s);
         if (!s)
             return;
@@ -303,7 +319,7 @@ static void qmv_range(void *ctx, int64_t begin, int64_t end)
     float *b = s + 4 * ng; /* 4 rows of scales and biases (C path) */
     for (int64_t n0 = 4 * begin; n0 < 4 * end && n0 < j->N; n0 += 4) {
         int nr = j->N - n0 < 4 ? (int)(j->N - n0) : 4;
-        for (int r = 0; r < nr && !j->dot; r++) {
+        for (int r = 0; r < nr && !simd; r++) {
             int64_t n = n0 + r;
             if (j->st == EM_FLOAT32) {
                 memcpy(s + r * ng, (const float *)j->s + n * ng, ng * sizeof *s);
@@ -315,7 +331,7 @@ static void qmv_range(void *ctx, int64_t begin, int64_t end)
                 }
             }
         }
-        if (j->dot && n0 + 4 < j->N) { /* the next rows' scales and biases */
+        if (simd && n0 + 4 < j->N) { /* the next rows' scales and biases */
             size_t e = em_dtype_size(j->st);
             const char *ps = (const char *)j->s + (n0 + 4) * ng * e;
             const char *pb = (const char *)j->b + (n0 + 4) * ng * e;
@@ -327,7 +343,7 @@ static void qmv_range(void *ctx, int64_t begin, int64_t end)
         for (int64_t m = 0; m < j->M; m++) {
             const float *xs = j->xs + m * ng;
             float res[4];
-            if (j->dot) {
+            if (simd) {
                 const uint8_t *wr[4];
                 const void *sr[4], *br[4];
                 size_t e = em_dtype_size(j->st);
@@ -340,8 +356,11 @@ static void qmv_range(void *ctx, int64_t begin, int64_t end)
                 int st = j->st == EM_FLOAT16 ? EM_QST_F16 : j->st == EM_BFLOAT16 ? EM_QST_BF16 : EM_QST_F32;
                 /* the next four rows, or these again at the end */
                 const uint8_t *pf = j->w + (n0 + 4 < j->N ? n0 + 4 : n0) * rb;
-                j->dot(wr, pf, sr, br, st, j->xh + m * j->K, j->xl + m * j->K, j->dx + m * ng, xs, j->K,
-                       j->gs, res);
+                if (j->dot8)
+                    j->dot8(wr, pf, sr, br, st, j->xq + 3 * m * j->K, j->dx + m * ng, xs, j->K, j->gs, res);
+                else
+                    j->dot(wr, pf, sr, br, st, j->xh + m * j->K, j->xl + m * j->K, j->dx + m * ng, xs, j->K,
+                           j->gs, res);
             } else {
                 for (int r = 0; r < nr; r++)
                     res[r] = qrow_generic((const uint32_t *)(j->w + (n0 + r) * rb), s + r * ng,
@@ -357,9 +376,13 @@ static void qmv_range(void *ctx, int64_t begin, int64_t end)
 
 /* x's group sums xs and, for the dot kernels, its kernel form (qmv_prep) */
 static void qmv_prepare(const float *x, int64_t M, int64_t K, int gs, int block, bool dot, int16_t *xh,
-                        int16_t *xl, float *dx, float *xs)
+                        int16_t *xl, int8_t *xq, float *dx, float *xs)
 {
 #if defined(__x86_64__)
+    if (xq) { /* for a dot8 kernel */
+        em__qmv_prep8_avx512(x, M, K, gs, xq, dx, xs);
+        return;
+    }
     if (dot && qmv_isa() >= 2 && gs % 16 == 0 && (block == 0 || block == EM_QMV_BLOCK_AVX512)) {
         em__qmv_prep_avx512(x, M, K, gs, block, xh, xl, dx, xs);
         return;
@@ -402,14 +425,15 @@ int em__qmv_direct(const float *x, int64_t K, const em_qmv_item *it, int n)
 {
     if (n < 1 || n > EM_QMV_MAX_ITEMS || K <= 0)
         return 1;
-    int gs = it[0].group_size, block = -1;
+    int gs = it[0].group_size, form = -2; /* x's form: the int16 block, or -1 for int8 levels */
     qmv_job jobs[EM_QMV_MAX_ITEMS];
     int64_t first[EM_QMV_MAX_ITEMS + 1] = {0};
     for (int i = 0; i < n; i++) {
         const em_qmv_item *q = &it[i];
-        int b;
-        em_qdot_fn dot = q->group_size == gs ? pick_dot(q->bits, K, &b) : NULL;
-        if (!dot || (block >= 0 && b != block) || K % gs || !ready(q->w) || !ready(q->scales) ||
+        int b = -1;
+        em_qdot8_fn dot8 = q->group_size == gs ? pick_dot8(q->bits, K, gs) : NULL;
+        em_qdot_fn dot = q->group_size == gs && !dot8 ? pick_dot(q->bits, K, &b) : NULL;
+        if ((!dot && !dot8) || (form != -2 && b != form) || K % gs || !ready(q->w) || !ready(q->scales) ||
             !ready(q->biases) || q->w->dtype != EM_UINT32 || q->w->ndim != 2 || q->scales->ndim != 2 ||
             q->biases->ndim != 2 || q->scales->dtype != q->biases->dtype ||
             (q->scales->dtype != EM_FLOAT32 && q->scales->dtype != EM_FLOAT16 &&
@@ -419,13 +443,14 @@ int em__qmv_direct(const float *x, int64_t K, const em_qmv_item *it, int n)
         if (q->w->shape[1] * 32 != K * q->bits || q->scales->shape[0] != N || q->biases->shape[0] != N ||
             q->scales->shape[1] != K / gs || q->biases->shape[1] != K / gs)
             return 1;
-        block = b;
-        jobs[i] = (qmv_job){.dot = dot, .w = em__data(q->w), .s = em__data(q->scales),
+        form = b;
+        jobs[i] = (qmv_job){.dot = dot, .dot8 = dot8, .w = em__data(q->w), .s = em__data(q->scales),
                             .b = em__data(q->biases), .st = (em_dtype)q->scales->dtype, .out = q->y,
                             .M = 1, .N = N, .K = K, .gs = gs, .bits = q->bits};
         first[i + 1] = first[i] + (N + 3) / 4;
     }
     int64_t ng = K / gs;
+    /* xh and xl (int16), or xq (int8, 3 K bytes) */
     int16_t *xh = malloc(2 * K * sizeof *xh);
     float *dx = malloc(2 * ng * sizeof *dx);
     if (!xh || !dx) {
@@ -434,14 +459,16 @@ int em__qmv_direct(const float *x, int64_t K, const em_qmv_item *it, int n)
         return em__error("quantized matvec: out of memory");
     }
     int16_t *xl = xh + K;
+    int8_t *xq = form == -1 ? (int8_t *)xh : NULL;
     float *xs = dx + ng;
-    qmv_prepare(x, 1, K, gs, block, true, xh, xl, dx, xs);
+    qmv_prepare(x, 1, K, gs, form, true, xh, xl, xq, dx, xs);
     for (int i = 0; i < n; i++) {
         jobs[i].x = x;
         jobs[i].xs = xs;
         jobs[i].dx = dx;
         jobs[i].xh = xh;
         jobs[i].xl = xl;
+        jobs[i].xq = xq;
     }
     qmv_multi mj = {jobs, first, n};
     em__parallel_for(first[n], 1 + 65536 / (4 * K + 1), qmv_multi_range, &mj);
@@ -481,30 +508,36 @@ static int qmatmul_kernel(em_array *const *outs, int n_out, em_array *const *ins
         int64_t ng = K / gs;
         int block = 0;
         em_qdot_fn dot = pick_dot(bits, K, &block);
+        em_qdot8_fn dot8 = pick_dot8(bits, K, gs);
         em_dtype st = (em_dtype)sc->dtype;
         if (st != EM_FLOAT32 && st != EM_FLOAT16 && st != EM_BFLOAT16)
+            dot = NULL, dot8 = NULL;
+        if (dot8)
             dot = NULL;
         float *xs = malloc((M * ng + 1) * sizeof *xs), *dx = malloc((M * ng + 1) * sizeof *dx);
         int16_t *xh = dot ? malloc((M * K + 1) * sizeof *xh) : NULL;
         int16_t *xl = dot ? malloc((M * K + 1) * sizeof *xl) : NULL;
-        qmv_job j = {.dot = dot, .w = dense(wq, &o2), .s = dense(sc, &o3), .b = dense(bi, &o4),
-                     .st = (em_dtype)sc->dtype, .x = xf, .xs = xs, .dx = dx, .xh = xh, .xl = xl,
-                     .out = of, .M = M, .N = N, .K = K, .gs = gs, .bits = bits};
-        if (!xs || !dx || (dot && (!xh || !xl)) || !j.w || !j.s || !j.b) {
+        int8_t *xq = dot8 ? malloc(3 * M * K + 1) : NULL;
+        qmv_job j = {.dot = dot, .dot8 = dot8, .xq = xq, .w = dense(wq, &o2), .s = dense(sc, &o3),
+                     .b = dense(bi, &o4), .st = (em_dtype)sc->dtype, .x = xf, .xs = xs, .dx = dx, .xh = xh,
+                     .xl = xl, .out = of, .M = M, .N = N, .K = K, .gs = gs, .bits = bits};
+        if (!xs || !dx || (dot && (!xh || !xl)) || (dot8 && !xq) || !j.w || !j.s || !j.b) {
             free(xs);
             free(dx);
             free(xh);
             free(xl);
+            free(xq);
             rc = em__error("quantized_matmul: out of memory");
             goto done;
         }
-        qmv_prepare(xf, M, K, gs, block, dot != NULL, xh, xl, dx, xs);
+        qmv_prepare(xf, M, K, gs, block, dot != NULL, xh, xl, xq, dx, xs);
         int64_t blocks = (N + 3) / 4;
         em__parallel_for(blocks, 1 + 65536 / (4 * K * M + 1), qmv_range, &j);
         free(xs);
         free(dx);
         free(xh);
         free(xl);
+        free(xq);
     } else {
         /* dequantize w to float32 and multiply with OpenBLAS */
         const em_blas *blas = em__blas();
