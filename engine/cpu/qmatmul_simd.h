@@ -18,8 +18,9 @@
  * res[r] = sum_g s[r][g] dx[g] (dot(q_g, xh_g) + dot(q_g, xl_g) / 32768)
  *          + b[r][g] xs[g],
  * xs[g] being the float sum of x over group g; scales and biases of type st
- * (EM_QST_*), converted in registers. pf is where the next four rows start
- * (they are prefetched into L2 at the pace of the current ones: the hardware
+ * (EM_QST_*), converted in registers. pf is where four rows further on start
+ * (the next four, or more when rows are short; they are prefetched into L2
+ * at the pace of the current ones: the hardware
  * prefetchers alone leave four interleaved streams well short of the memory
  * bandwidth). */
 #ifndef EMBER_CPU_QMATMUL_SIMD_H

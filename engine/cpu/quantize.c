@@ -317,6 +317,9 @@ static void qmv_range(void *ctx, int64_t begin, int64_t end)
             return;
     }
     float *b = s + 4 * ng; /* 4 rows of scales and biases (C path) */
+    /* the kernels prefetch four rows at least 8 KB ahead (short rows: the
+     * next four alone are too close to cover the memory's latency) */
+    int64_t pf_rows = 4 * (8192 > 4 * rb ? (8192 + 4 * rb - 1) / (4 * rb) : 1);
     for (int64_t n0 = 4 * begin; n0 < 4 * end && n0 < j->N; n0 += 4) {
         int nr = j->N - n0 < 4 ? (int)(j->N - n0) : 4;
         for (int r = 0; r < nr && !simd; r++) {
@@ -354,8 +357,8 @@ static void qmv_range(void *ctx, int64_t begin, int64_t end)
                     br[r] = (const char *)j->b + n * ng * e;
                 }
                 int st = j->st == EM_FLOAT16 ? EM_QST_F16 : j->st == EM_BFLOAT16 ? EM_QST_BF16 : EM_QST_F32;
-                /* the next four rows, or these again at the end */
-                const uint8_t *pf = j->w + (n0 + 4 < j->N ? n0 + 4 : n0) * rb;
+                /* the four rows pf_rows ahead, or these again at the end */
+                const uint8_t *pf = j->w + (n0 + pf_rows < j->N ? n0 + pf_rows : n0) * rb;
                 if (j->dot8)
                     j->dot8(wr, pf, sr, br, st, j->xq + 3 * m * j->K, j->dx + m * ng, xs, j->K, j->gs, res);
                 else
