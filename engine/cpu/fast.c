@@ -513,7 +513,16 @@ static inline float sdpa_dot(const float *a, const float *b, int64_t n)
     return d;
 }
 
-static void sdpa_range(void *ctx, int64_t begin, int64_t end)
+/* this part of fast.c is built for the baseline only: the rows of attention
+ * are cloned for AVX2 and AVX-512 (the same operations in the same order,
+ * wider; chosen when the library loads) */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define SDPA_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define SDPA_CLONES
+#endif
+
+SDPA_CLONES static void sdpa_range(void *ctx, int64_t begin, int64_t end)
 {
     sdpa_job *j = ctx;
     int64_t Lk = j->Lk, D = j->D, Dv = j->Dv;
@@ -555,8 +564,10 @@ static void sdpa_range(void *ctx, int64_t begin, int64_t end)
         memset(acc, 0, Dv * sizeof *acc);
         float s = 0;
         if (m != -INFINITY) {
+            for (int64_t t = 0; t <= last; t++) /* a pass of its own: vectorised (libmvec) */
+                sc[t] = expf(sc[t] - m);
             for (int64_t t = 0; t <= last; t++) {
-                float pr = expf(sc[t] - m);
+                float pr = sc[t];
                 s += pr;
                 const float *vr = vb + t * j->v.s[2];
                 for (int64_t e = 0; e < Dv; e++)

@@ -1118,9 +1118,14 @@ static int quant_matvecs(em_array *x, const llm_linear *const *Ls, int n, em_arr
             return 1;
         it[i] = (em_qmv_item){Ls[i]->w, Ls[i]->scales, Ls[i]->biases, Ls[i]->group_size, Ls[i]->bits, NULL};
     }
-    em_array *xc = em_contiguous(em_astype(x, EM_FLOAT32));
-    if (!xc || em_eval(xc) < 0)
+    if (em_eval(x) < 0)
         return -1;
+    em_array *xc = x; /* float32 and row-major already, most often: no copy */
+    if (em_array_dtype(x) != EM_FLOAT32 || !em__is_row_contiguous(x)) {
+        xc = em_contiguous(em_astype(x, EM_FLOAT32));
+        if (!xc || em_eval(xc) < 0)
+            return -1;
+    }
     int rc = 0;
     for (int i = 0; i < n && rc == 0; i++)
         if (!(it[i].y = malloc(em_array_dim(Ls[i]->w, 0) * sizeof(float) + 1)))
