@@ -99,7 +99,7 @@ void em__qmv_prep_avx512(const float *x, int64_t M, int64_t K, int gs, int block
  * 8-15 the next (gs 32: four groups of 4 lanes; gs 128: one). Each lane's
  * three level sums (at most 8 * 15 * 127 in magnitude: exact as floats) are
  * combined as a1 + a2 / 254 + a3 / 254^2. */
-__attribute__((target("avx512vnni"))) void em__qdot8_b4_avx512vnni(EM_QDOT8_ARGS)
+static inline __attribute__((always_inline, target("avx512vnni"))) void qdot8_b4(EM_QDOT8_ARGS)
 {
     const __m512i m4 = _mm512_set1_epi8(0xF);
     const __m512 c1 = _mm512_set1_ps(1.0f / 254), c2 = _mm512_set1_ps(1.0f / (254 * 254));
@@ -142,9 +142,56 @@ __attribute__((target("avx512vnni"))) void em__qdot8_b4_avx512vnni(EM_QDOT8_ARGS
             f[r] = _mm512_fmadd_ps(v, _mm512_permutexvar_ps(idx, sdl[r]), f[r]);
         }
     }
-    for (int r = 0; r < 4; r++)
-        res[r] = _mm512_reduce_add_ps(_mm512_add_ps(f[r], bacc[r]));
+    /* the four sums at once: pairs of rows interleaved, then 128-bit lanes */
+    __m512 t0 = _mm512_add_ps(f[0], bacc[0]), t1 = _mm512_add_ps(f[1], bacc[1]);
+    __m512 t2 = _mm512_add_ps(f[2], bacc[2]), t3 = _mm512_add_ps(f[3], bacc[3]);
+    __m512 u = _mm512_add_ps(_mm512_unpacklo_ps(t0, t1), _mm512_unpackhi_ps(t0, t1));
+    __m512 v = _mm512_add_ps(_mm512_unpacklo_ps(t2, t3), _mm512_unpackhi_ps(t2, t3));
+    __m512 q = _mm512_add_ps(_mm512_shuffle_ps(u, v, _MM_SHUFFLE(1, 0, 1, 0)),
+                             _mm512_shuffle_ps(u, v, _MM_SHUFFLE(3, 2, 3, 2)));
+    __m256 h = _mm256_add_ps(_mm512_castps512_ps256(q), _mm512_extractf32x8_ps(q, 1));
+    _mm_storeu_ps(res, _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1)));
 }
+
+__attribute__((target("avx512vnni"))) void em__qdot8_b4_avx512vnni(EM_QDOT8_ARGS)
+{
+    qdot8_b4(w, pf, s, b, st, xq, dx, xs, K, gs, res);
+}
+
+/* Rows [n0, n1) of a matrix (N rows of rb bytes; ng scales and biases a row):
+ * the kernel above four rows at a time, the next four rows' scales and
+ * biases and the rows pf_rows ahead prefetched; out[n] for each row. */
+__attribute__((target("avx512vnni"))) void em__qmv8_rows_b4_avx512vnni(
+    const uint8_t *w, int64_t rb, const void *s, const void *b, int st, int64_t ng, const int8_t *xq,
+    const float *dx, const float *xs, int64_t K, int gs, int64_t n0, int64_t n1, int64_t N, int64_t pf_rows,
+    float *out)
+{
+    int64_t e = st == EM_QST_F32 ? 4 : 2;
+    for (int64_t r0 = n0; r0 < n1 && r0 < N; r0 += 4) {
+        int nr = N - r0 < 4 ? (int)(N - r0) : 4;
+        const uint8_t *wr[4];
+        const void *sr[4], *br[4];
+        for (int r = 0; r < 4; r++) {
+            int64_t n = r0 + (r < nr ? r : 0);
+            wr[r] = w + n * rb;
+            sr[r] = (const char *)s + n * ng * e;
+            br[r] = (const char *)b + n * ng * e;
+        }
+        if (r0 + 4 < N) {
+            const char *ps = (const char *)s + (r0 + 4) * ng * e, *pb = (const char *)b + (r0 + 4) * ng * e;
+            for (int64_t o = 0; o < 4 * ng * e; o += 64) {
+                _mm_prefetch(ps + o, _MM_HINT_T0);
+                _mm_prefetch(pb + o, _MM_HINT_T0);
+            }
+        }
+        const uint8_t *pf = w + (r0 + pf_rows < N ? r0 + pf_rows : r0) * rb;
+        float res[4];
+        qdot8_b4(wr, pf, sr, br, st, xq, dx, xs, K, gs, res);
+        for (int r = 0; r < nr; r++)
+            out[r0 + r] = res[r];
+    }
+}
+
 
 /* x for em__qdot8_b4_avx512vnni: per group, dx = d = max|x| / 127 and
  * x = d (x1 + x2 / 254 + x3 / 254^2) with int8 levels in [-127, 127] (an
@@ -156,7 +203,7 @@ void em__qmv_prep8_avx512(const float *x, int64_t M, int64_t K, int gs, int8_t *
     int64_t ng = K / gs, G = M * ng;
     const __m512 sign = _mm512_castsi512_ps(_mm512_set1_epi32(0x7fffffff));
     const __m512d c127 = _mm512_set1_pd(127), m127 = _mm512_set1_pd(-127), c254 = _mm512_set1_pd(254);
-    const int rn = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+#define RN (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
     int8_t lv[3][128]; /* one block's levels in natural order */
     for (int64_t bk = 0; bk < M * K / 128; bk++) {
         for (int part = 0; part < 128; part += gs) {
@@ -171,10 +218,10 @@ void em__qmv_prep8_avx512(const float *x, int64_t M, int64_t K, int gs, int8_t *
             __m512d iv = _mm512_set1_pd(mx > 0 ? 1.0 / d : 0);
             for (int k = 0; k < gs; k += 8) {
                 __m512d rr = _mm512_mul_pd(_mm512_cvtps_pd(_mm256_loadu_ps(xg + k)), iv);
-                __m512d l1 = _mm512_max_pd(_mm512_min_pd(_mm512_roundscale_pd(rr, rn), c127), m127);
+                __m512d l1 = _mm512_max_pd(_mm512_min_pd(_mm512_roundscale_pd(rr, RN), c127), m127);
                 __m512d r1 = _mm512_mul_pd(_mm512_sub_pd(rr, l1), c254);
-                __m512d l2 = _mm512_max_pd(_mm512_min_pd(_mm512_roundscale_pd(r1, rn), c127), m127);
-                __m512d l3 = _mm512_roundscale_pd(_mm512_mul_pd(_mm512_sub_pd(r1, l2), c254), rn);
+                __m512d l2 = _mm512_max_pd(_mm512_min_pd(_mm512_roundscale_pd(r1, RN), c127), m127);
+                __m512d l3 = _mm512_roundscale_pd(_mm512_mul_pd(_mm512_sub_pd(r1, l2), c254), RN);
                 l3 = _mm512_max_pd(_mm512_min_pd(l3, c127), m127);
                 _mm_storel_epi64((__m128i *)(lv[0] + part + k), _mm256_cvtepi32_epi8(_mm512_cvtpd_epi32(l1)));
                 _mm_storel_epi64((__m128i *)(lv[1] + part + k), _mm256_cvtepi32_epi8(_mm512_cvtpd_epi32(l2)));
@@ -190,6 +237,7 @@ void em__qmv_prep8_avx512(const float *x, int64_t M, int64_t K, int gs, int8_t *
             _mm256_storeu_si256((__m256i *)(o + 128 * l + 96), _mm512_cvtepi16_epi8(_mm512_srai_epi16(v1, 8)));
         }
     }
+#undef RN
     const __m256i step = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(gs));
     for (int64_t g = 0; g < G; g += 8) {
         int c = G - g < 8 ? (int)(G - g) : 8;

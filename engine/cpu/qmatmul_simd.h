@@ -55,6 +55,11 @@ void em__qdot_b8_avx512vnni(EM_QDOT_ARGS);
         int64_t K, int gs, float res[4]
 typedef void (*em_qdot8_fn)(EM_QDOT8_ARGS);
 void em__qdot8_b4_avx512vnni(EM_QDOT8_ARGS);
+/* the same over rows [n0, n1) of a matrix of N rows (rb bytes, ng scales a
+ * row), prefetching pf_rows ahead: out[n] */
+void em__qmv8_rows_b4_avx512vnni(const uint8_t *w, int64_t rb, const void *s, const void *b, int st,
+                                 int64_t ng, const int8_t *xq, const float *dx, const float *xs, int64_t K,
+                                 int gs, int64_t n0, int64_t n1, int64_t N, int64_t pf_rows, float *out);
 void em__qmv_prep8_avx512(const float *x, int64_t M, int64_t K, int gs, int8_t *xq, float *dx, float *xs);
 /* x's preparation (quantize.c's qmv_prep and the group sums xs), the same
  * numbers, with AVX-512: gs % 16 == 0, block 0 or EM_QMV_BLOCK_AVX512 */
