@@ -464,8 +464,37 @@ int64_t em_array_read(em_array *a, em_dtype dtype, void *out, int64_t n)
     size_t isz = em_dtype_size((em_dtype)a->dtype), osz = em_dtype_size(dtype);
     int64_t idx[EM_MAX_DIMS] = {0};
     const char *base = a->buf->data;
+    int64_t first = 0; /* element of the buffer at base */
+    /* a GPU array: the span it reaches copied to host memory first, in one go
+     * (element loads from device memory through the bus cost a round trip each) */
+    char *host = NULL;
+    if (a->buf->device == EM_GPU && em_gpu_backend && em_gpu_backend->read && a->size > 0) {
+        int64_t lo = a->offset, hi = a->offset;
+        for (int d = 0; d < a->ndim; d++) {
+            int64_t r = (a->shape[d] - 1) * a->strides[d];
+            if (r < 0)
+                lo += r;
+            else
+                hi += r;
+        }
+        size_t span = (size_t)(hi - lo + 1) * isz;
+        if (span <= 4 * (size_t)a->size * isz && (host = malloc(span))) {
+            int r = em_gpu_backend->read(a->buf, (size_t)lo * isz, span, host);
+            if (r < 0) {
+                free(host);
+                return -1;
+            }
+            if (r == 0) {
+                base = host;
+                first = lo;
+            } else {
+                free(host);
+                host = NULL;
+            }
+        }
+    }
     for (int64_t e = 0; e < a->size; e++) {
-        int64_t off = a->offset;
+        int64_t off = a->offset - first;
         for (int d = 0; d < a->ndim; d++)
             off += idx[d] * a->strides[d];
         em__convert(base + off * (int64_t)isz, (em_dtype)a->dtype, (char *)out + e * osz, dtype);
@@ -475,6 +504,7 @@ int64_t em_array_read(em_array *a, em_dtype dtype, void *out, int64_t n)
             idx[d] = 0;
         }
     }
+    free(host);
     return a->size;
 }
 

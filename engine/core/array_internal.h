@@ -173,6 +173,10 @@ typedef struct em_backend {
     int (*synchronize)(void);
     /* Starts what is recorded without waiting for it (async_eval); NULL: none. */
     int (*flush)(void);
+    /* Copies n bytes at byte off of one of its buffers to host memory, where
+     * that is faster than host loads from the buffer (device memory seen
+     * through the bus); 1: read it in place instead. NULL: always in place. */
+    int (*read)(const em_buffer *b, size_t off, size_t n, void *dst);
 } em_backend;
 
 extern em_backend em_cpu_backend;

@@ -476,6 +476,7 @@ static void init_once_fn(void)
     }
     em__vk_backend.synchronize = vk_synchronize;
     em__vk_backend.flush = vk_flush;
+    em__vk_backend.read = vk_read;
     started = true;
     unavailable[0] = '\0';
     atexit(shutdown_all);

@@ -172,8 +172,11 @@ static vk_block *cache_take(VkDeviceSize size, bool dedicated)
     return NULL;
 }
 
+static void staging_free(void);
+
 void vk_memory_shutdown(void)
 {
+    staging_free();
     cache_purge();
     while (M.deferred) {
         vk_alloc *a = M.deferred;
@@ -436,6 +439,86 @@ int vk_alloc_output(em_array *out)
 /* ---- host to GPU copies ---- */
 
 static _Atomic uint64_t uploaded;
+
+/* ---- host-cached staging for bulk reads (vk_read) ---- */
+static struct {
+    VkBuffer buf;
+    VkDeviceMemory mem;
+    void *map;
+    VkDeviceSize size;
+    bool coherent;
+} S;
+
+static void staging_free(void)
+{
+    if (S.map)
+        vkUnmapMemory(vk.dev, S.mem);
+    if (S.buf)
+        vkDestroyBuffer(vk.dev, S.buf, NULL);
+    if (S.mem)
+        vkFreeMemory(vk.dev, S.mem, NULL);
+    memset(&S, 0, sizeof S);
+}
+
+bool vk_reads_in_place(void)
+{
+    static int forced = -1;
+    if (forced < 0) {
+        const char *e = getenv("EMBER_VULKAN_STAGED_READS");
+        forced = e && atoi(e) > 0;
+    }
+    if (forced)
+        return false;
+    return (vk.memprops.memoryTypes[M.type_index].propertyFlags & VK_MEMORY_PROPERTY_HOST_CACHED_BIT) != 0;
+}
+
+void *vk_staging(VkDeviceSize n, VkBuffer *buf)
+{
+    if (S.size < n) {
+        staging_free();
+        VkBufferCreateInfo bi = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+                                 .size = n,
+                                 .usage = VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+                                 .sharingMode = VK_SHARING_MODE_EXCLUSIVE};
+        if (vkCreateBuffer(vk.dev, &bi, NULL, &S.buf) != VK_SUCCESS) {
+            S.buf = VK_NULL_HANDLE;
+            return NULL;
+        }
+        VkMemoryRequirements req;
+        vkGetBufferMemoryRequirements(vk.dev, S.buf, &req);
+        const VkMemoryPropertyFlags hc = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_CACHED_BIT;
+        int t = find_type(req.memoryTypeBits, hc | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT, 0, false);
+        if (t < 0)
+            t = find_type(req.memoryTypeBits, hc, 0, false);
+        VkMemoryAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+                                   .allocationSize = req.size,
+                                   .memoryTypeIndex = (uint32_t)t};
+        if (t < 0 || vkAllocateMemory(vk.dev, &ai, NULL, &S.mem) != VK_SUCCESS) {
+            S.mem = VK_NULL_HANDLE;
+            staging_free();
+            return NULL;
+        }
+        if (vkBindBufferMemory(vk.dev, S.buf, S.mem, 0) != VK_SUCCESS ||
+            vkMapMemory(vk.dev, S.mem, 0, VK_WHOLE_SIZE, 0, &S.map) != VK_SUCCESS) {
+            S.map = NULL;
+            staging_free();
+            return NULL;
+        }
+        S.size = n;
+        S.coherent = (vk.memprops.memoryTypes[t].propertyFlags & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT) != 0;
+    }
+    *buf = S.buf;
+    return S.map;
+}
+
+void vk_staging_invalidate(void)
+{
+    if (S.map && !S.coherent) {
+        VkMappedMemoryRange r = {.sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = S.mem,
+                                 .offset = 0, .size = VK_WHOLE_SIZE};
+        vkInvalidateMappedMemoryRanges(vk.dev, 1, &r);
+    }
+}
 
 void vk_count_upload(size_t nbytes) { atomic_fetch_add(&uploaded, nbytes); }
 

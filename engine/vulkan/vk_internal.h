@@ -120,6 +120,9 @@ int vk_synchronize(void);
 int vk_flush(void);
 /* true if some recorded or submitted work has not completed. */
 bool vk_busy(void);
+/* em_backend.read: n bytes at off of GPU buffer b into dst through a GPU copy
+ * to host-cached memory; 1 where reading in place is as good. */
+int vk_read(const em_buffer *b, size_t off, size_t n, void *dst);
 
 /* ---- operands (memory.c): how a kernel binds an array ---- */
 typedef struct vk_operand {
@@ -138,6 +141,15 @@ int vk_operand_get(em_array *a, vk_operand *op, bool *fits);
 /* Binds [elem_begin, elem_begin + n) of a contiguous region of array a's buffer
  * (a->offset counted in). */
 int vk_operand_range(em_array *a, int64_t elem_begin, int64_t n, vk_operand *op);
+/* Whether host loads from GPU arrays are cheap (their memory is host-cached:
+ * lavapipe, system memory); else bulk reads go through vk_read. Forced false
+ * by EMBER_VULKAN_STAGED_READS=1 (tests). */
+bool vk_reads_in_place(void);
+/* A mapped host-cached buffer of at least n bytes for the GPU to copy into
+ * (kept and grown; under the lock); NULL if the device has no such memory. */
+void *vk_staging(VkDeviceSize n, VkBuffer *buf);
+/* Makes the GPU's writes to the staging buffer visible (non-coherent memory). */
+void vk_staging_invalidate(void);
 /* Counts bytes of host arrays copied into GPU memory (em_gpu_upload_bytes). */
 void vk_count_upload(size_t nbytes);
 void vk_operand_done(vk_operand *op);
