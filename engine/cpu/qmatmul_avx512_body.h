@@ -16,6 +16,21 @@
         }                                                                                 \
     }
 
+/* res[r] = the sum of f[r] + bacc[r]'s lanes, the four at once (pairs of
+ * rows interleaved, then 128-bit lanes) */
+static inline __attribute__((always_inline)) QDOT_ATTR void QDOT_NAME(sum4)(const __m512 f[4],
+                                                                          const __m512 bacc[4], float res[4])
+{
+    __m512 t0 = _mm512_add_ps(f[0], bacc[0]), t1 = _mm512_add_ps(f[1], bacc[1]);
+    __m512 t2 = _mm512_add_ps(f[2], bacc[2]), t3 = _mm512_add_ps(f[3], bacc[3]);
+    __m512 u = _mm512_add_ps(_mm512_unpacklo_ps(t0, t1), _mm512_unpackhi_ps(t0, t1));
+    __m512 v = _mm512_add_ps(_mm512_unpacklo_ps(t2, t3), _mm512_unpackhi_ps(t2, t3));
+    __m512 q = _mm512_add_ps(_mm512_shuffle_ps(u, v, _MM_SHUFFLE(1, 0, 1, 0)),
+                             _mm512_shuffle_ps(u, v, _MM_SHUFFLE(3, 2, 3, 2)));
+    __m256 h = _mm256_add_ps(_mm512_castps512_ps256(q), _mm512_extractf32x8_ps(q, 1));
+    _mm_storeu_ps(res, _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1)));
+}
+
 /* groups of gs = 64 bpg values (bpg a constant where inlined) */
 static inline __attribute__((always_inline)) QDOT_ATTR void QDOT_NAME(b4_groups)(
     const uint8_t *const w[4], const uint8_t *pf, const void *const s[4], const void *const b[4],
@@ -92,7 +107,7 @@ QDOT_ATTR void QDOT_NAME(em__qdot_b4)(EM_QDOT_ARGS)
 
 /* 8 bits: a block of 32 values is 32 bytes, zero-extended to 32 words in
  * order; lane i covers values 2i, 2i + 1. */
-QDOT_ATTR void QDOT_NAME(em__qdot_b8)(EM_QDOT_ARGS)
+static inline __attribute__((always_inline)) QDOT_ATTR void QDOT_NAME(qdot_b8)(EM_QDOT_ARGS)
 {
     const __m512 lo_w = _mm512_set1_ps(1.0f / 32768);
     __m512 f[4], bacc[4];
@@ -122,7 +137,45 @@ QDOT_ATTR void QDOT_NAME(em__qdot_b8)(EM_QDOT_ARGS)
             f[r] = _mm512_fmadd_ps(v, _mm512_set1_ps(sdl[r][g & 15]), f[r]);
         }
     }
-    for (int r = 0; r < 4; r++)
-        res[r] = _mm512_reduce_add_ps(_mm512_add_ps(f[r], bacc[r]));
+    QDOT_NAME(sum4)(f, bacc, res);
+}
+
+QDOT_ATTR void QDOT_NAME(em__qdot_b8)(EM_QDOT_ARGS)
+{
+    QDOT_NAME(qdot_b8)(w, pf, s, b, st, xh, xl, dx, xs, K, gs, res);
+}
+
+/* Rows [n0, n1) of an 8-bit matrix (N rows of rb bytes, ng scales a row),
+ * four at a time, prefetching pf_rows ahead and the next rows' scales:
+ * out[n]. */
+QDOT_ATTR void QDOT_NAME(em__qmv_rows_b8)(const uint8_t *w, int64_t rb, const void *s, const void *b, int st,
+                                          int64_t ng, const int16_t *xh, const int16_t *xl, const float *dx,
+                                          const float *xs, int64_t K, int gs, int64_t n0, int64_t n1,
+                                          int64_t N, int64_t pf_rows, float *out)
+{
+    int64_t e = st == EM_QST_F32 ? 4 : 2;
+    for (int64_t r0 = n0; r0 < n1 && r0 < N; r0 += 4) {
+        int nr = N - r0 < 4 ? (int)(N - r0) : 4;
+        const uint8_t *wr[4];
+        const void *sr[4], *br[4];
+        for (int r = 0; r < 4; r++) {
+            int64_t n = r0 + (r < nr ? r : 0);
+            wr[r] = w + n * rb;
+            sr[r] = (const char *)s + n * ng * e;
+            br[r] = (const char *)b + n * ng * e;
+        }
+        if (r0 + 4 < N) {
+            const char *ps = (const char *)s + (r0 + 4) * ng * e, *pb = (const char *)b + (r0 + 4) * ng * e;
+            for (int64_t o = 0; o < 4 * ng * e; o += 64) {
+                _mm_prefetch(ps + o, _MM_HINT_T0);
+                _mm_prefetch(pb + o, _MM_HINT_T0);
+            }
+        }
+        const uint8_t *pf = w + (r0 + pf_rows < N ? r0 + pf_rows : r0) * rb;
+        float res[4];
+        QDOT_NAME(qdot_b8)(wr, pf, sr, br, st, xh, xl, dx, xs, K, gs, res);
+        for (int r = 0; r < nr; r++)
+            out[r0 + r] = res[r];
+    }
 }
 #undef QDOT_SCALES

@@ -47,6 +47,14 @@ void em__qdot_b8_avx512(EM_QDOT_ARGS);
 /* the same with AVX-512 VNNI (vpdpwssd) */
 void em__qdot_b4_avx512vnni(EM_QDOT_ARGS);
 void em__qdot_b8_avx512vnni(EM_QDOT_ARGS);
+/* em__qdot_b8 over rows [n0, n1) of a matrix of N rows (rb bytes, ng scales a
+ * row), prefetching pf_rows ahead: out[n] */
+#define EM_QMV_ROWS_B8_ARGS                                                                           \
+    const uint8_t *w, int64_t rb, const void *s, const void *b, int st, int64_t ng, const int16_t *xh, \
+        const int16_t *xl, const float *dx, const float *xs, int64_t K, int gs, int64_t n0, int64_t n1, \
+        int64_t N, int64_t pf_rows, float *out
+void em__qmv_rows_b8_avx512(EM_QMV_ROWS_B8_ARGS);
+void em__qmv_rows_b8_avx512vnni(EM_QMV_ROWS_B8_ARGS);
 /* 4 bits with vpdpbusd (AVX-512 VNNI; K % 128 == 0, gs 32, 64 or 128): x as
  * three int8 levels (em__qmv_prep8_avx512 says how), 3 K bytes xq */
 #define EM_QDOT8_ARGS                                                                     \

@@ -320,6 +320,14 @@ static void qmv_range(void *ctx, int64_t begin, int64_t end)
     /* the kernels prefetch four rows at least 8 KB ahead (short rows: the
      * next four alone are too close to cover the memory's latency) */
     int64_t pf_rows = 4 * (8192 > 4 * rb ? (8192 + 4 * rb - 1) / (4 * rb) : 1);
+#if defined(__x86_64__)
+    if ((j->dot == em__qdot_b8_avx512vnni || j->dot == em__qdot_b8_avx512) && j->M == 1) {
+        int st = j->st == EM_FLOAT16 ? EM_QST_F16 : j->st == EM_BFLOAT16 ? EM_QST_BF16 : EM_QST_F32;
+        (j->dot == em__qdot_b8_avx512vnni ? em__qmv_rows_b8_avx512vnni : em__qmv_rows_b8_avx512)(
+            j->w, rb, j->s, j->b, st, ng, j->xh, j->xl, j->dx, j->xs, j->K, j->gs, 4 * begin, 4 * end, j->N,
+            pf_rows, j->out);
+        return;
+    }
     if (j->dot8 == em__qdot8_b4_avx512vnni && j->M == 1) { /* the row loop inside the kernel */
         int st = j->st == EM_FLOAT16 ? EM_QST_F16 : j->st == EM_BFLOAT16 ? EM_QST_BF16 : EM_QST_F32;
         for (int64_t m = 0; m < j->M; m++)
@@ -328,6 +336,7 @@ static void qmv_range(void *ctx, int64_t begin, int64_t end)
                                         j->out + m * j->N);
         return;
     }
+#endif
     for (int64_t n0 = 4 * begin; n0 < 4 * end && n0 < j->N; n0 += 4) {
         int nr = j->N - n0 < 4 ? (int)(j->N - n0) : 4;
         for (int r = 0; r < nr && !simd; r++) {
