@@ -1102,9 +1102,9 @@ static em_array *linear(em_array *x, const llm_linear *L);
  * sees one row), keeping every intermediate alive to the end */
 static _Thread_local bool decode_step;
 
-/* ys[i] = x @ Ls[i]->w.T for n quantized linears that share x (one row),
- * now, with x prepared once and all their rows in one parallel region
- * (cpu/quantize.h; biases not added). 1 when this path does not apply. */
+/* ys[i] = x @ Ls[i]->w.T (+ its bias) for n quantized linears that share x
+ * (one row), now, with x prepared once and all their rows in one parallel
+ * region (cpu/quantize.h). 1 when this path does not apply. */
 static int quant_matvecs(em_array *x, const llm_linear *const *Ls, int n, em_array **ys)
 {
     if (!x || !decode_step)
@@ -1138,8 +1138,19 @@ static int quant_matvecs(em_array *x, const llm_linear *const *Ls, int n, em_arr
         shape[d] = em_array_shape(x)[d];
     for (int i = 0; i < n; i++) {
         if (rc == 0) {
-            shape[nd - 1] = em_array_dim(Ls[i]->w, 0);
+            int64_t N = em_array_dim(Ls[i]->w, 0);
+            em_array *bias = Ls[i]->bias;
+            bool in_place = bias && em_eval(bias) == 0 && em_array_dtype(bias) == EM_FLOAT32 &&
+                            em_array_size(bias) == N && em__is_row_contiguous(bias);
+            if (in_place) { /* the add em_add would do, without its two nodes */
+                const float *bd = em_array_data(bias);
+                for (int64_t k = 0; k < N; k++)
+                    it[i].y[k] += bd[k];
+            }
+            shape[nd - 1] = N;
             ys[i] = em_array_from_buffer(it[i].y, nd, shape, EM_FLOAT32, free_buf, NULL);
+            if (bias && !in_place)
+                ys[i] = em_add(ys[i], bias);
         } else {
             free(it[i].y);
         }
@@ -1150,12 +1161,8 @@ static int quant_matvecs(em_array *x, const llm_linear *const *Ls, int n, em_arr
 /* linear() of n linears on the same x: one quant_matvecs call when it applies */
 static void linears(em_array *x, const llm_linear *const *Ls, int n, em_array **ys)
 {
-    if (quant_matvecs(x, Ls, n, ys) == 0) {
-        for (int i = 0; i < n; i++)
-            if (Ls[i]->bias)
-                ys[i] = em_add(ys[i], Ls[i]->bias);
+    if (quant_matvecs(x, Ls, n, ys) == 0)
         return;
-    }
     for (int i = 0; i < n; i++)
         ys[i] = linear(x, Ls[i]);
 }
@@ -1168,7 +1175,7 @@ static em_array *linear(em_array *x, const llm_linear *L)
     if (half && !L->in_out && (y = half_matvec(x, L->w)))
         ; /* decoding */
     else if (L->scales && quant_matvecs(x, &L, 1, &y) == 0)
-        ; /* decoding */
+        return y; /* decoding (bias added) */
     else if (half && L->in_out)
         y = em_matmul(x, em_astype(L->w, EM_FLOAT32));
     else if (half) /* converted row-major, then used transposed */
