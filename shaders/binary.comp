@@ -13,6 +13,12 @@ layout(constant_id = 1) const int ND = 1;
 layout(set = 0, binding = 0) readonly buffer BA { A_ST a[]; };
 layout(set = 0, binding = 1) readonly buffer BB { A_ST b[]; };
 layout(set = 0, binding = 2) writeonly buffer BO { O_ST o[]; };
+#if DT_A == DT_F32 && !defined(CMP)
+// the same buffers 16 bytes at a time: dense float32 operands take vec4 steps
+layout(set = 0, binding = 0) readonly buffer BA4 { vec4 a4[]; };
+layout(set = 0, binding = 1) readonly buffer BB4 { vec4 b4[]; };
+layout(set = 0, binding = 2) writeonly buffer BO4 { vec4 o4[]; };
+#endif
 layout(push_constant) uniform PC {
     uint n, a_off, b_off, o_off;
     uint shape[MAXD];
@@ -131,6 +137,18 @@ A_CT op(A_CT x, A_CT y)
 void main()
 {
     uint step = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
+#if DT_A == DT_F32 && !defined(CMP)
+    if (ND == 1 && pc.sa[0] == 1 && pc.sb[0] == 1 && ((pc.a_off | pc.b_off | pc.o_off) & 3u) == 0u) {
+        uint n4 = pc.n / 4u, a4o = pc.a_off / 4u, b4o = pc.b_off / 4u, o4o = pc.o_off / 4u;
+        for (uint i = gl_GlobalInvocationID.x; i < n4; i += step) {
+            vec4 x = a4[a4o + i], y = b4[b4o + i];
+            o4[o4o + i] = vec4(op(x.x, y.x), op(x.y, y.y), op(x.z, y.z), op(x.w, y.w));
+        }
+        for (uint i = n4 * 4u + gl_GlobalInvocationID.x; i < pc.n; i += step)
+            o[pc.o_off + i] = op(a[pc.a_off + i], b[pc.b_off + i]);
+        return;
+    }
+#endif
     for (uint i = gl_GlobalInvocationID.x; i < pc.n; i += step) {
         int ia, ib;
         if (ND == 1) {
