@@ -513,6 +513,21 @@ static inline float sdpa_dot(const float *a, const float *b, int64_t n)
     return d;
 }
 
+/* acc = sum over keys t of p_t v_t for a head size known here (its sums kept
+ * in registers; the same adds in the same order as the general loop) */
+#define SDPA_AV(DV)                                                   \
+    do {                                                              \
+        float a_[DV] = {0};                                           \
+        for (int64_t t = 0; t <= last; t++) {                         \
+            float pr = sc[t];                                         \
+            s += pr;                                                  \
+            const float *vr = vb + t * j->v.s[2];                     \
+            for (int e = 0; e < (DV); e++)                            \
+                a_[e] += pr * vr[e];                                  \
+        }                                                             \
+        memcpy(acc, a_, sizeof a_);                                   \
+    } while (0)
+
 /* this part of fast.c is built for the baseline only: the rows of attention
  * are cloned for AVX2 and AVX-512 (the same operations in the same order,
  * wider; chosen when the library loads) */
@@ -566,12 +581,18 @@ SDPA_CLONES static void sdpa_range(void *ctx, int64_t begin, int64_t end)
         if (m != -INFINITY) {
             for (int64_t t = 0; t <= last; t++) /* a pass of its own: vectorised (libmvec) */
                 sc[t] = expf(sc[t] - m);
-            for (int64_t t = 0; t <= last; t++) {
-                float pr = sc[t];
-                s += pr;
-                const float *vr = vb + t * j->v.s[2];
-                for (int64_t e = 0; e < Dv; e++)
-                    acc[e] += pr * vr[e];
+            if (Dv == 64) { /* the common head sizes: the sums stay in registers */
+                SDPA_AV(64);
+            } else if (Dv == 128) {
+                SDPA_AV(128);
+            } else {
+                for (int64_t t = 0; t <= last; t++) {
+                    float pr = sc[t];
+                    s += pr;
+                    const float *vr = vb + t * j->v.s[2];
+                    for (int64_t e = 0; e < Dv; e++)
+                        acc[e] += pr * vr[e];
+                }
             }
             float inv = 1.0f / s;
             for (int64_t e = 0; e < Dv; e++)

@@ -167,7 +167,8 @@ def cases(w):
                 (1, 2, 2, 4, 4, 8, 8, False, None), (2, 4, 2, 5, 5, 16, 16, True, None),
                 (1, 8, 2, 1, 9, 32, 32, False, None), (1, 4, 1, 3, 7, 8, 12, True, None),
                 (2, 2, 2, 4, 6, 8, 8, False, "add"), (1, 4, 2, 5, 5, 8, 8, False, "bool"),
-                (1, 2, 1, 3, 5, 16, 16, True, "add"), (1, 2, 2, 64, 64, 64, 64, True, None)]):
+                (1, 2, 1, 3, 5, 16, 16, True, "add"), (1, 2, 2, 64, 64, 64, 64, True, None),
+                (1, 14, 2, 1, 37, 64, 64, True, None), (1, 8, 2, 1, 23, 128, 128, False, None)]):
             q, q64 = as_dtype(rng.normal(size=(B, Hq, Lq, D)), dt)
             k, k64 = as_dtype(rng.normal(size=(B, Hkv, Lk, D)), dt)
             v, v64 = as_dtype(rng.normal(size=(B, Hkv, Lk, Dv)), dt)
