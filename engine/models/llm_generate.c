@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/array_internal.h"
 #include "core/error_internal.h"
 #include "llm_internal.h"
 
@@ -50,6 +51,18 @@ static int cand_desc(const void *a, const void *b)
 }
 
 /* Picks the next id from logits (modified in place). u is uniform in [0, 1). */
+/* The logits into lg: one memcpy when they are float32, row-major and in
+ * host memory (decoding's case), em_array_read (element by element) else. */
+static int64_t read_logits(em_array *logits, float *lg, int64_t V)
+{
+    if (em_eval(logits) == 0 && logits->dtype == EM_FLOAT32 && logits->size == V && logits->buf &&
+        logits->buf->device == EM_CPU && em__is_row_contiguous(logits)) {
+        memcpy(lg, em__data(logits), V * sizeof *lg);
+        return V;
+    }
+    return em_array_read(logits, EM_FLOAT32, lg, V);
+}
+
 static int32_t sample(float *lg, int64_t V, const em_llm_sampler *sp, const int32_t *hist,
                       int64_t nh, double u, cand *buf)
 {
@@ -344,7 +357,7 @@ static int generate(em_llm_session *s, const int32_t *prompt, int64_t n, const e
         st.stop_reason = "cancelled";
     int64_t produced = 0;
     while (!done && produced < p->max_tokens) {
-        if (em_array_read(logits, EM_FLOAT32, lg, V) != V) {
+        if (read_logits(logits, lg, V) != V) {
             rc = -1;
             break;
         }
