@@ -1223,6 +1223,10 @@ static em_array *softcap(em_array *x, double cap)
 /* (1, n, H*D) -> (1, H, n, D) */
 static em_array *heads(em_array *x, int64_t n, int64_t h, int64_t d)
 {
+    if (n == 1) { /* the same layout: one view instead of two */
+        int64_t s1[4] = {1, h, 1, d};
+        return em_reshape(x, 4, s1);
+    }
     int64_t sh[4] = {1, n, h, d};
     int perm[4] = {0, 2, 1, 3};
     return em_transpose(em_reshape(x, 4, sh), perm);
@@ -1312,7 +1316,7 @@ static em_array *attention(const em_llm *m, const llm_layer *ly, em_array *h, in
     }
     int perm[4] = {0, 2, 1, 3};
     int64_t s3[3] = {1, n, Hq * D};
-    o = em_reshape(em_transpose(o, perm), 3, s3);
+    o = em_reshape(n == 1 ? o : em_transpose(o, perm), 3, s3); /* n 1: the same order */
     return linear(o, &ly->o);
 }
 
