@@ -18,6 +18,7 @@
 #include <ember/train.h>
 
 #include "ember-training.h"
+#include "ember-training-run.h"
 #include "ember-engine-graph.h"
 #include "ember-image-grid.h"
 #include "ember-plot.h"
@@ -27,10 +28,12 @@ static const struct {
   const char *label;
   const char *task;
   const char *model;
+  const char *model_name;     /* in a run's title in the sidebar */
+  const char *dataset_name;
 } tasks[] = {
-  { N_("Fashion-MNIST MLP"), "fashion-mnist", "mlp" },
-  { N_("Fashion-MNIST CNN"), "fashion-mnist", "cnn" },
-  { N_("Fortunes GPT"), "fortunes", "gpt" },
+  { N_("Fashion-MNIST MLP"), "fashion-mnist", "mlp", "MLP", "Fashion-MNIST" },
+  { N_("Fashion-MNIST CNN"), "fashion-mnist", "cnn", "CNN", "Fashion-MNIST" },
+  { N_("Fortunes GPT"), "fortunes", "gpt", "GPT", "fortunes" },
 };
 
 #define N_PREDICTIONS 24
@@ -140,6 +143,10 @@ struct _EmberTraining
   guint              n_runs;
   const char        *outcome;
   EmberGraph        *graph;
+  GListStore        *runs;          /* EmberTrainingRun, in order of start */
+  EmberTrainingRun  *current_run;   /* of the running job (none for a graph capture) */
+  EmberTrainingRun  *saved_run;     /* whose weights `finished` holds */
+  EmberTrainingRun  *highlighted_run;
 };
 
 G_DEFINE_FINAL_TYPE (EmberTraining, ember_training, GTK_TYPE_WIDGET)
@@ -352,7 +359,15 @@ drain (EmberTraining *self)
   /* The run's line appears with its first point (a run that fails before
    * training leaves no empty entry in the legend). */
   if (points->len >= 2 && self->series < 0)
-    self->series = (int) ember_plot_add_series (self->plot, self->series_name);
+    {
+      self->series = (int) ember_plot_add_series (self->plot, self->series_name);
+      if (self->current_run != NULL)
+        {
+          ember_training_run_set_series (self->current_run, self->series);
+          if (self->current_run == self->highlighted_run)
+            ember_plot_set_highlight (self->plot, self->series);
+        }
+    }
   for (guint i = 0; i + 1 < points->len; i += 2)
     ember_plot_append (self->plot, (guint) self->series, g_array_index (points, double, i),
                        g_array_index (points, double, i + 1));
@@ -387,6 +402,10 @@ drain (EmberTraining *self)
       set_metric (self, M_REMAINING, remaining);
       gtk_progress_bar_set_fraction (self->progress_bar, CLAMP (fraction, 0, 1));
       gtk_progress_bar_set_text (self->progress_bar, progress);
+      /* The sidebar's item, in the same coalesced update. */
+      if (self->current_run != NULL)
+        ember_training_run_set_progress (self->current_run, (gint64) p.step, (gint64) p.total_steps,
+                                         p.loss, accuracy);
     }
 }
 
@@ -459,6 +478,8 @@ on_train_done (GObject      *source,
 
       self->outcome = "failed";
       gtk_label_set_label (self->status_label, message);
+      if (self->current_run != NULL)
+        ember_training_run_set_state (self->current_run, EMBER_TRAINING_RUN_FAILED, j->error ? j->error : "");
       g_signal_emit (self, signals[SIGNAL_ERROR], 0, message);
     }
   else if (j->graph_only)
@@ -478,7 +499,19 @@ on_train_done (GObject      *source,
       self->finished = j;
       g_object_ref (result);
       g_object_set_data_full (G_OBJECT (self), "finished-task", (gpointer) result, g_object_unref);
+      /* Only the last finished run's weights are kept. */
+      if (self->saved_run != NULL)
+        ember_training_run_set_can_save (self->saved_run, FALSE);
+      g_set_object (&self->saved_run, self->current_run);
+      if (self->current_run != NULL)
+        {
+          ember_training_run_set_state (self->current_run,
+                                        j->status == EM_TRAIN_CANCELLED ? EMBER_TRAINING_RUN_STOPPED
+                                                                        : EMBER_TRAINING_RUN_DONE, NULL);
+          ember_training_run_set_can_save (self->current_run, TRUE);
+        }
     }
+  g_clear_object (&self->current_run);
 
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HAS_RESULT]);
@@ -541,6 +574,13 @@ ember_training_start (EmberTraining *self)
   g_free (self->series_name);
   self->series_name = g_steal_pointer (&name);
   self->series = -1;
+  {
+    guint t = MIN (gtk_drop_down_get_selected (self->task_dropdown), G_N_ELEMENTS (tasks) - 1);
+
+    g_clear_object (&self->current_run);
+    self->current_run = ember_training_run_new (self->n_runs, tasks[t].model_name, tasks[t].dataset_name);
+    g_list_store_append (self->runs, self->current_run);
+  }
   gtk_label_set_label (self->status_label, _("Loading the data and building the model…"));
   gtk_widget_set_visible (GTK_WIDGET (self->grid_scroller), FALSE);
   gtk_progress_bar_set_fraction (self->progress_bar, 0);
@@ -578,6 +618,21 @@ ember_training_stop (EmberTraining *self)
 }
 
 gboolean ember_training_is_running (EmberTraining *self) { return self->running; }
+GListModel *ember_training_get_runs (EmberTraining *self) { return G_LIST_MODEL (self->runs); }
+EmberTrainingRun *ember_training_get_highlighted_run (EmberTraining *self) { return self->highlighted_run; }
+
+void
+ember_training_highlight_run (EmberTraining    *self,
+                              EmberTrainingRun *run)
+{
+  g_return_if_fail (EMBER_IS_TRAINING (self));
+  g_return_if_fail (run == NULL || EMBER_IS_TRAINING_RUN (run));
+
+  g_set_object (&self->highlighted_run, run);
+  /* A run that made no point yet has no line: it is emphasised with its
+   * first point (drain). */
+  ember_plot_set_highlight (self->plot, run != NULL ? ember_training_run_get_series (run) : -1);
+}
 gboolean ember_training_has_result (EmberTraining *self) { return self->finished != NULL && self->finished->run != NULL; }
 GtkWidget *ember_training_get_plot (EmberTraining *self) { return GTK_WIDGET (self->plot); }
 GtkWidget *ember_training_get_image_grid (EmberTraining *self) { return GTK_WIDGET (self->image_grid); }
@@ -702,6 +757,9 @@ ember_training_dispose (GObject *object)
 
   ember_training_stop (self);
   g_clear_handle_id (&self->timer, g_source_remove);
+  g_clear_object (&self->current_run);
+  g_clear_object (&self->saved_run);
+  g_clear_object (&self->highlighted_run);
   gtk_widget_dispose_template (GTK_WIDGET (self), EMBER_TYPE_TRAINING);
 
   G_OBJECT_CLASS (ember_training_parent_class)->dispose (object);
@@ -716,6 +774,7 @@ ember_training_finalize (GObject *object)
   g_free (self->device);
   g_free (self->series_name);
   g_clear_pointer (&self->graph, ember_graph_unref);
+  g_clear_object (&self->runs);
 
   G_OBJECT_CLASS (ember_training_parent_class)->finalize (object);
 }
@@ -806,6 +865,7 @@ ember_training_init (EmberTraining *self)
   };
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->runs = g_list_store_new (EMBER_TYPE_TRAINING_RUN);
 
   for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
     gtk_string_list_append (list, _(tasks[i].label));

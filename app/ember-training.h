@@ -6,6 +6,7 @@
 #include <gtk/gtk.h>
 
 #include "ember-graph-view.h"
+#include "ember-training-run.h"
 
 G_BEGIN_DECLS
 
@@ -52,6 +53,13 @@ guint        ember_training_get_n_updates  (EmberTraining *self);
 gint64       ember_training_get_max_update_us (EmberTraining *self);
 /* The last run's status: "done", "cancelled", "failed" or NULL. */
 const char  *ember_training_get_outcome    (EmberTraining *self);
+/* Every run started with ember_training_start (EmberTrainingRuns), first
+ * to last; each item changes as its run goes (at most 30 times a second). */
+GListModel  *ember_training_get_runs       (EmberTraining *self);
+/* Emphasises @run's curve in the plot (NULL: none). */
+void         ember_training_highlight_run  (EmberTraining    *self,
+                                            EmberTrainingRun *run);
+EmberTrainingRun *ember_training_get_highlighted_run (EmberTraining *self);
 /* The graph of one training step (forward, loss, backward) of the model,
  * or NULL before a run started. */
 EmberGraph  *ember_training_get_graph      (EmberTraining *self);

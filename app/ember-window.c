@@ -47,6 +47,7 @@ struct _EmberWindow
 
   GtkDropTarget        *drop_target;
   GListStore           *items;      /* EmberDocument */
+  GListModel           *sidebar;    /* the items, then the training runs */
   GHashTable           *pending;    /* keys being opened */
 };
 
@@ -202,11 +203,46 @@ on_visible_child_changed (EmberWindow *self,
 
 /* ---- open items ---- */
 
+/* A training run: its title and live state, bound to the run's properties,
+ * and a Save button while its weights are kept. */
 static GtkWidget *
-create_item_row (gpointer item,
-                 gpointer user_data)
+create_run_row (EmberTrainingRun *run)
 {
-  EmberDocument *doc = item;
+  GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 4);
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  GtkWidget *title = gtk_label_new (NULL);
+  GtkWidget *subtitle = gtk_label_new (NULL);
+  GtkWidget *save = gtk_button_new_from_icon_name ("document-save-symbolic");
+
+  gtk_label_set_xalign (GTK_LABEL (title), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (title), PANGO_ELLIPSIZE_MIDDLE);
+  gtk_label_set_xalign (GTK_LABEL (subtitle), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (subtitle), PANGO_ELLIPSIZE_END);
+  gtk_widget_add_css_class (subtitle, "dim-label");
+  gtk_widget_add_css_class (subtitle, "caption");
+  gtk_widget_set_hexpand (box, TRUE);
+  gtk_box_append (GTK_BOX (box), title);
+  gtk_box_append (GTK_BOX (box), subtitle);
+  g_object_bind_property (run, "title", title, "label", G_BINDING_SYNC_CREATE);
+  g_object_bind_property (run, "subtitle", subtitle, "label", G_BINDING_SYNC_CREATE);
+  /* The subtitle is cut to the sidebar's width; the tooltip has all of it. */
+  g_object_bind_property (run, "subtitle", box, "tooltip-text", G_BINDING_SYNC_CREATE);
+
+  gtk_widget_add_css_class (save, "flat");
+  gtk_widget_set_valign (save, GTK_ALIGN_CENTER);
+  gtk_widget_set_tooltip_text (save, _("Save Weights"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (save), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Save Weights"), -1);
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (save), "win.save-weights");
+  g_object_bind_property (run, "can-save", save, "visible", G_BINDING_SYNC_CREATE);
+
+  gtk_box_append (GTK_BOX (row), box);
+  gtk_box_append (GTK_BOX (row), save);
+  return row;
+}
+
+static GtkWidget *
+create_document_row (EmberDocument *doc)
+{
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
   GtkWidget *title = gtk_label_new (ember_document_get_title (doc));
   GtkWidget *subtitle = gtk_label_new (ember_document_get_subtitle (doc));
@@ -224,19 +260,41 @@ create_item_row (gpointer item,
   return box;
 }
 
+static GtkWidget *
+create_item_row (gpointer item,
+                 gpointer user_data)
+{
+  if (EMBER_IS_TRAINING_RUN (item))
+    return create_run_row (item);
+  return create_document_row (item);
+}
+
 static void
 on_item_selected (EmberWindow   *self,
                   GtkListBoxRow *row,
                   GtkListBox    *list)
 {
-  g_autoptr(EmberDocument) doc = NULL;
+  g_autoptr(GObject) item = NULL;
+  EmberDocument *doc = NULL;
 
   /* The list box unselects while the window is disposed. */
-  if (self->inspector == NULL || self->items == NULL)
+  if (self->inspector == NULL || self->items == NULL || self->sidebar == NULL)
     return;
 
   if (row != NULL)
-    doc = g_list_model_get_item (G_LIST_MODEL (self->items), gtk_list_box_row_get_index (row));
+    item = g_list_model_get_item (self->sidebar, gtk_list_box_row_get_index (row));
+
+  /* A training run: the Training panel, with its curve emphasised. */
+  if (EMBER_IS_TRAINING_RUN (item))
+    {
+      ember_training_highlight_run (self->training, EMBER_TRAINING_RUN (item));
+      ember_window_set_visible_panel (self, "training");
+      return;
+    }
+  if (self->training != NULL)
+    ember_training_highlight_run (self->training, NULL);
+  if (EMBER_IS_DOCUMENT (item))
+    doc = EMBER_DOCUMENT (item);
 
   ember_inspector_set_document (self->inspector, doc);
   gtk_stack_set_visible_child_name (self->inspector_stack, doc ? "inspector" : "empty");
@@ -246,6 +304,24 @@ on_item_selected (EmberWindow   *self,
       g_strcmp0 (ember_window_get_visible_panel (self), "generate") == 0)
     ember_generate_add_model_folder (self->generate, ember_document_get_key (doc),
                                      ember_document_get_title (doc), TRUE);
+}
+
+/* A click on the selected run's row shows the Training panel again. */
+static void
+on_item_activated (EmberWindow   *self,
+                   GtkListBoxRow *row,
+                   GtkListBox    *list)
+{
+  g_autoptr(GObject) item = NULL;
+
+  if (self->sidebar == NULL || self->training == NULL)
+    return;
+  item = g_list_model_get_item (self->sidebar, gtk_list_box_row_get_index (row));
+  if (EMBER_IS_TRAINING_RUN (item))
+    {
+      ember_training_highlight_run (self->training, EMBER_TRAINING_RUN (item));
+      ember_window_set_visible_panel (self, "training");
+    }
 }
 
 static void
@@ -875,6 +951,7 @@ ember_window_dispose (GObject *object)
   self->main_paned = NULL;
   g_clear_object (&self->settings);
   g_clear_object (&self->items);
+  g_clear_object (&self->sidebar);
   g_clear_pointer (&self->pending, g_hash_table_unref);
 
   G_OBJECT_CLASS (ember_window_parent_class)->dispose (object);
@@ -1046,8 +1123,18 @@ ember_window_init (EmberWindow *self)
 
   self->items = g_list_store_new (EMBER_TYPE_DOCUMENT);
   self->pending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  gtk_list_box_bind_model (self->items_list, G_LIST_MODEL (self->items),
+  /* The sidebar: the open files and models, then the training runs (so an
+   * item's position in `items` is its row's). */
+  {
+    GListStore *parts = g_list_store_new (G_TYPE_LIST_MODEL);
+
+    g_list_store_append (parts, self->items);
+    g_list_store_append (parts, ember_training_get_runs (self->training));
+    self->sidebar = G_LIST_MODEL (gtk_flatten_list_model_new (G_LIST_MODEL (parts)));
+  }
+  gtk_list_box_bind_model (self->items_list, self->sidebar,
                            create_item_row, self, NULL);
+  g_signal_connect_swapped (self->items_list, "row-activated", G_CALLBACK (on_item_activated), self);
 
   /* Files and folders, several at once, anywhere on the window. */
   self->drop_target = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);

@@ -28,6 +28,7 @@ struct _EmberPlot
   gboolean   log_scale;
   char      *x_label;
   char      *y_label;
+  int        highlight;        /* series emphasised, -1 */
 
   /* The last frame's mapping, for hover. */
   double     x0, x1, y0, y1;   /* data range (y in log10 when log_scale) */
@@ -47,6 +48,7 @@ enum {
   PROP_0,
   PROP_SMOOTHING,
   PROP_LOG_SCALE,
+  PROP_HIGHLIGHT,
   N_PROPS
 };
 
@@ -227,6 +229,7 @@ ember_plot_snapshot (GtkWidget   *widget,
   cairo_t *cr;
   GdkRGBA fg;
   double step;
+  int highlight;
 
   gint64 start = g_get_monotonic_time ();
 
@@ -290,20 +293,24 @@ ember_plot_snapshot (GtkWidget   *widget,
   cairo_rectangle (cr, self->left, self->top, self->right - self->left, self->bottom - self->top);
   cairo_clip (cr);
   cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
-  for (guint i = 0; i < self->series->len; i++)
+  highlight = self->highlight >= 0 && (guint) self->highlight < self->series->len ? self->highlight : -1;
+  /* The highlighted series last, on top of the others. */
+  for (guint n = 0; n < self->series->len; n++)
     {
+      guint i = highlight < 0 ? n : (n + (guint) highlight + 1) % self->series->len;
       Series *s = g_ptr_array_index (self->series, i);
+      gboolean faded = highlight >= 0 && (int) i != highlight;
       GdkRGBA c;
 
       ember_plot_series_color (i, &c);
       if (self->smoothing > 0)
         {
-          cairo_set_source_rgba (cr, c.red, c.green, c.blue, 0.25);
+          cairo_set_source_rgba (cr, c.red, c.green, c.blue, faded ? 0.1 : 0.25);
           cairo_set_line_width (cr, 1);
           draw_series_line (self, cr, s->x, s->y);
         }
-      gdk_cairo_set_source_rgba (cr, &c);
-      cairo_set_line_width (cr, 2);
+      cairo_set_source_rgba (cr, c.red, c.green, c.blue, faded ? 0.35 : 1);
+      cairo_set_line_width (cr, highlight < 0 ? 2 : faded ? 1.5 : 3.5);
       draw_series_line (self, cr, s->x, s->smooth);
     }
   cairo_restore (cr);
@@ -312,14 +319,19 @@ ember_plot_snapshot (GtkWidget   *widget,
   if (self->series->len > 1)
     {
       int widest = 0, th = 16;
+      g_autoptr(PangoAttrList) bold = pango_attr_list_new ();
+
+      pango_attr_list_insert (bold, pango_attr_weight_new (PANGO_WEIGHT_BOLD));
 
       for (guint i = 0; i < self->series->len; i++)
         {
           Series *s = g_ptr_array_index (self->series, i);
           int tw;
 
+          pango_layout_set_attributes (pl, (int) i == highlight ? bold : NULL);
           pango_layout_set_text (pl, s->name ? s->name : "", -1);
           pango_layout_get_pixel_size (pl, &tw, &th);
+          pango_layout_set_attributes (pl, NULL);
           widest = MAX (widest, tw);
         }
       cairo_set_source_rgba (cr, 1 - fg.red, 1 - fg.green, 1 - fg.blue, 0.75);
@@ -333,10 +345,15 @@ ember_plot_snapshot (GtkWidget   *widget,
 
           ember_plot_series_color (i, &c);
           gdk_cairo_set_source_rgba (cr, &c);
-          cairo_rectangle (cr, x, y + th / 2 - 2, 14, 4);
+          if ((int) i == highlight)
+            cairo_rectangle (cr, x, y + th / 2 - 3, 14, 6);
+          else
+            cairo_rectangle (cr, x, y + th / 2 - 2, 14, 4);
           cairo_fill (cr);
-          cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.9);
+          cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, highlight >= 0 && (int) i != highlight ? 0.6 : 0.9);
+          pango_layout_set_attributes (pl, (int) i == highlight ? bold : NULL);
           draw_text (cr, pl, s->name ? s->name : "", x + 20, y, 0, 0);
+          pango_layout_set_attributes (pl, NULL);
         }
     }
 
@@ -465,6 +482,7 @@ ember_plot_get_property (GObject *object, guint prop_id, GValue *value, GParamSp
     {
     case PROP_SMOOTHING: g_value_set_double (value, self->smoothing); break;
     case PROP_LOG_SCALE: g_value_set_boolean (value, self->log_scale); break;
+    case PROP_HIGHLIGHT: g_value_set_int (value, self->highlight); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -478,6 +496,7 @@ ember_plot_set_property (GObject *object, guint prop_id, const GValue *value, GP
     {
     case PROP_SMOOTHING: ember_plot_set_smoothing (self, g_value_get_double (value)); break;
     case PROP_LOG_SCALE: ember_plot_set_log_scale (self, g_value_get_boolean (value)); break;
+    case PROP_HIGHLIGHT: ember_plot_set_highlight (self, g_value_get_int (value)); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -508,6 +527,14 @@ ember_plot_class_init (EmberPlotClass *klass)
   properties[PROP_LOG_SCALE] =
     g_param_spec_boolean ("log-scale", NULL, NULL, FALSE,
                           (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+  /**
+   * EmberPlot:highlight:
+   *
+   * The series drawn emphasised (on top, thicker, the others faded), or -1.
+   */
+  properties[PROP_HIGHLIGHT] =
+    g_param_spec_int ("highlight", NULL, NULL, -1, G_MAXINT, -1,
+                      (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_css_name (widget_class, "plot");
@@ -522,6 +549,7 @@ ember_plot_init (EmberPlot *self)
   self->series = g_ptr_array_new_with_free_func (series_free);
   self->smoothing = 0.6;
   self->hover_series = -1;
+  self->highlight = -1;
   g_signal_connect (motion, "motion", G_CALLBACK (on_motion), self);
   g_signal_connect (motion, "leave", G_CALLBACK (on_leave), self);
   gtk_widget_add_controller (GTK_WIDGET (self), motion);
@@ -574,6 +602,7 @@ ember_plot_clear (EmberPlot *self)
 {
   g_ptr_array_set_size (self->series, 0);
   self->hover_series = -1;
+  ember_plot_set_highlight (self, -1);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -613,6 +642,22 @@ ember_plot_set_smoothing (EmberPlot *self,
 }
 
 gboolean ember_plot_get_log_scale (EmberPlot *self) { return self->log_scale; }
+
+int ember_plot_get_highlight (EmberPlot *self) { return self->highlight; }
+
+void
+ember_plot_set_highlight (EmberPlot *self,
+                          int        series)
+{
+  g_return_if_fail (EMBER_IS_PLOT (self));
+
+  series = MAX (series, -1);
+  if (series == self->highlight)
+    return;
+  self->highlight = series;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HIGHLIGHT]);
+}
 
 void
 ember_plot_set_log_scale (EmberPlot *self,

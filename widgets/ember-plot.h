@@ -49,6 +49,11 @@ gboolean    ember_plot_data_to_widget (EmberPlot    *self,
                                        double        y,
                                        double       *wx,
                                        double       *wy);
+/* Emphasises one series (drawn on top, thicker, its legend entry bold; the
+ * others faded), or none with -1. Notifies :highlight. */
+void        ember_plot_set_highlight  (EmberPlot    *self,
+                                       int           series);
+int         ember_plot_get_highlight  (EmberPlot    *self);
 /* Microseconds the last drawing took. */
 gint64      ember_plot_get_last_draw_us (EmberPlot  *self);
 void        ember_plot_series_color   (guint         series,

@@ -11,6 +11,9 @@
  *     colours); screenshot "graph";
  *  4. drop a corrupt file: the banner shows, the app carries on; screenshot
  *     "error".
+ *  Each training run is an item of the sidebar whose subtitle follows the
+ *  run; choosing it shows the Training panel with its curve emphasised;
+ *  screenshot "sidebar-run".
  *
  * --out=DIR is where the generated files and the screenshots go; --suffix
  * names the screenshots (the Korean run uses "-ko").
@@ -526,6 +529,91 @@ has_points (gpointer data)
          ember_plot_get_n_points (plot, expect_series) >= GPOINTER_TO_UINT (data);
 }
 
+/* ---- training runs in the sidebar ---- */
+
+/* The sidebar's list of open items (not the panel switcher's list). */
+static GtkListBox *
+find_items_list (GtkWidget *root)
+{
+  if (GTK_IS_LIST_BOX (root) && gtk_widget_get_ancestor (root, GTK_TYPE_STACK_SIDEBAR) == NULL)
+    return GTK_LIST_BOX (root);
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkListBox *found = find_items_list (c);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* The row of the i-th training run: after the open files and models. */
+static GtkListBoxRow *
+run_row (guint i)
+{
+  GtkListBox *list = find_items_list (GTK_WIDGET (window));
+
+  if (list == NULL)
+    return NULL;
+  return gtk_list_box_get_row_at_index (list, (int) (g_list_model_get_n_items (ember_window_get_items (window)) + i));
+}
+
+static EmberTrainingRun *
+run_at (guint i)
+{
+  GListModel *runs = ember_training_get_runs (EMBER_TRAINING (ember_window_get_training (window)));
+  g_autoptr(EmberTrainingRun) run = g_list_model_get_item (runs, i);
+
+  return run;   /* the model keeps it */
+}
+
+/* The n-th label (depth first) under @root. */
+static GtkLabel *
+nth_label (GtkWidget *root,
+           guint     *n)
+{
+  if (GTK_IS_LABEL (root))
+    {
+      if (*n == 0)
+        return GTK_LABEL (root);
+      (*n)--;
+    }
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkLabel *found = nth_label (c, n);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static const char *
+row_text (GtkListBoxRow *row,
+          guint          which)   /* 0: title, 1: subtitle */
+{
+  GtkLabel *label = row ? nth_label (GTK_WIDGET (row), &which) : NULL;
+
+  return label ? gtk_label_get_label (label) : NULL;
+}
+
+static GtkWidget *
+row_save_button (GtkListBoxRow *row)
+{
+  return row ? find_descendant (GTK_WIDGET (row), GTK_TYPE_BUTTON) : NULL;
+}
+
+/* What the run's row showed under its title while it went. */
+static GPtrArray *subtitles_seen;
+
+static void
+on_subtitle_label (GtkLabel   *label,
+                   GParamSpec *pspec,
+                   gpointer    data)
+{
+  g_ptr_array_add (subtitles_seen, g_strdup (gtk_label_get_label (label)));
+}
+
 static void
 step_training (void)
 {
@@ -536,7 +624,8 @@ step_training (void)
   guint tick_id;
   gint64 start;
   double seconds;
-  guint updates_before, items_before;
+  guint updates_before, items_before, runs_before;
+  GtkListBoxRow *row;
 
   /* A short Fashion-MNIST MLP run through the Train action. */
   ember_training_set_task (training, 0);
@@ -564,9 +653,31 @@ step_training (void)
   updates_before = ember_training_get_n_updates (training);
   start = g_get_monotonic_time ();
   expect_series = 0;
+  runs_before = g_list_model_get_n_items (ember_training_get_runs (training));
   CHECK (gtk_widget_activate_action (GTK_WIDGET (window), "win.train", NULL), "no win.train");
   CHECK (ember_training_is_running (training), "Train started nothing");
   CHECK (g_strcmp0 (ember_window_get_visible_panel (window), "training") == 0, "Training panel not shown");
+  /* The run is in the sidebar at once; its subtitle follows it. */
+  CHECK (g_list_model_get_n_items (ember_training_get_runs (training)) == runs_before + 1, "%u runs",
+         g_list_model_get_n_items (ember_training_get_runs (training)));
+  row = run_row (runs_before);
+  CHECK (row != NULL, "no sidebar row for the run");
+  subtitles_seen = g_ptr_array_new_with_free_func (g_free);
+  if (row != NULL)
+    {
+      guint which = 1;
+      GtkLabel *sub = nth_label (GTK_WIDGET (row), &which);
+
+      CHECK (sub != NULL, "the run's row has no subtitle");
+      if (sub != NULL)
+        {
+          g_ptr_array_add (subtitles_seen, g_strdup (gtk_label_get_label (sub)));
+          g_signal_connect (sub, "notify::label", G_CALLBACK (on_subtitle_label), NULL);
+        }
+      g_print ("run row: “%s” / “%s”\n", row_text (row, 0), row_text (row, 1));
+      CHECK (row_text (row, 0) && strstr (row_text (row, 0), "MLP") && strstr (row_text (row, 0), "Fashion-MNIST"),
+             "run title “%s”", row_text (row, 0));
+    }
   CHECK (wait_until (has_points, GUINT_TO_POINTER (1), 60000), "no loss point within 60 s");
   CHECK (wait_until (not_running, NULL, 120000), "the run did not end");
   seconds = (g_get_monotonic_time () - start) / 1e6;
@@ -593,6 +704,43 @@ step_training (void)
       CHECK (frames_over_50 * 20 <= n_frames, "%u of %u frames over 50 ms (wall time) while training",
              frames_over_50, n_frames);
     }
+
+  /* The run's row: changed while it ran, no more often than the panel's
+   * updates, and says how it ended. */
+  if (row != NULL && run_at (runs_before) != NULL)
+    {
+      EmberTrainingRun *run = run_at (runs_before);
+      guint which = 1;
+      GtkLabel *sub = nth_label (GTK_WIDGET (row), &which);
+      g_autoptr(GHashTable) distinct = g_hash_table_new (g_str_hash, g_str_equal);
+      g_autofree char *loss = g_strdup_printf ("%.4f", ember_training_run_get_loss (run));
+      g_autofree char *first = g_strdup (g_ptr_array_index (subtitles_seen, 0));
+      g_autofree char *last = g_strdup (g_ptr_array_index (subtitles_seen, subtitles_seen->len - 1));
+      GtkWidget *save = row_save_button (row);
+
+      g_signal_handlers_disconnect_by_func (sub, on_subtitle_label, NULL);
+      for (guint i = 0; i < subtitles_seen->len; i++)
+        g_hash_table_add (distinct, g_ptr_array_index (subtitles_seen, i));
+      g_print ("run row: %u subtitle changes (%u distinct), %u UI updates; first “%s”, last “%s”\n",
+               subtitles_seen->len - 1, g_hash_table_size (distinct),
+               ember_training_get_n_updates (training) - updates_before, first, last);
+      CHECK (g_hash_table_size (distinct) >= 4, "the run's subtitle took %u values while it ran",
+             g_hash_table_size (distinct));
+      CHECK (subtitles_seen->len - 1 <= ember_training_get_n_updates (training) - updates_before,
+             "%u subtitle changes for %u updates", subtitles_seen->len - 1,
+             ember_training_get_n_updates (training) - updates_before);
+      CHECK (ember_training_run_get_state (run) == EMBER_TRAINING_RUN_DONE, "run state %d",
+             ember_training_run_get_state (run));
+      CHECK (ember_training_run_get_step (run) == 60, "run at step %" G_GINT64_FORMAT, ember_training_run_get_step (run));
+      CHECK (isfinite (ember_training_run_get_loss (run)) && strstr (last, loss) != NULL,
+             "the finished row “%s” lacks the loss %s", last, loss);
+      CHECK (g_strcmp0 (last, ember_training_run_get_subtitle (run)) == 0 && g_strcmp0 (first, last) != 0,
+             "row “%s” vs run “%s”", last, ember_training_run_get_subtitle (run));
+      CHECK (save != NULL && gtk_widget_get_visible (save) && gtk_widget_is_sensitive (save) &&
+             g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (save)), "win.save-weights") == 0,
+             "the finished run's row offers no Save");
+    }
+  g_clear_pointer (&subtitles_seen, g_ptr_array_unref);
 
   g_print ("training: %s in %.2f s, %u loss points, %u UI updates, %u frames, longest frame gap %.1f ms\n",
            ember_training_get_outcome (training), seconds,
@@ -656,6 +804,71 @@ step_training (void)
   CHECK (g_strcmp0 (ember_training_get_outcome (training), "cancelled") == 0, "outcome %s", ember_training_get_outcome (training));
   CHECK (ember_plot_get_n_series (plot) == 2, "runs are not overlaid");
   CHECK (ember_plot_get_n_points (plot, 1) >= 5, "the stopped run has %u points", ember_plot_get_n_points (plot, 1));
+
+  /* Both runs in the sidebar; only the stopped one's weights are kept now. */
+  {
+    EmberTrainingRun *first = run_at (runs_before), *second = run_at (runs_before + 1);
+    GtkListBoxRow *row2 = run_row (runs_before + 1);
+    GtkListBox *list = find_items_list (GTK_WIDGET (window));
+    g_autofree char *step = NULL;
+
+    CHECK (second != NULL && row2 != NULL, "no row for the second run");
+    if (first == NULL || second == NULL || row2 == NULL || list == NULL)
+      return;
+    step = g_strdup_printf ("%" G_GINT64_FORMAT, ember_training_run_get_step (second));
+    g_print ("stopped run row: “%s” / “%s”\n", row_text (row2, 0), row_text (row2, 1));
+    CHECK (ember_training_run_get_state (second) == EMBER_TRAINING_RUN_STOPPED, "state %d",
+           ember_training_run_get_state (second));
+    CHECK (ember_training_run_get_step (second) >= 5 && strstr (row_text (row2, 1), step) != NULL &&
+           g_strcmp0 (row_text (row2, 1), row_text (row, 1)) != 0,
+           "the stopped row says “%s” (step %s)", row_text (row2, 1), step);
+    CHECK (ember_training_run_get_can_save (second) && !ember_training_run_get_can_save (first) &&
+           gtk_widget_get_visible (row_save_button (row2)) && !gtk_widget_get_visible (row_save_button (row)),
+           "Save is not on the stopped run only");
+    CHECK (ember_training_run_get_series (first) == 0 && ember_training_run_get_series (second) == 1,
+           "series %d, %d", ember_training_run_get_series (first), ember_training_run_get_series (second));
+
+    /* Choosing the first run: the Training panel, its curve emphasised. */
+    {
+      GdkRGBA c0;
+      Pixels p;
+      guint plain, emphasised;
+      g_autofree char *png = shot_path ("sidebar-run");
+
+      ember_plot_series_color (0, &c0);
+      spin (100);
+      CHECK (pixels_from_widget (GTK_WIDGET (plot), NULL, &p), "plot did not render");
+      plain = count_colour (&p, 0, 0, p.width, p.height, (int) (c0.red * 255 + 0.5), (int) (c0.green * 255 + 0.5),
+                            (int) (c0.blue * 255 + 0.5), 12);
+      pixels_clear (&p);
+
+      ember_window_set_visible_panel (window, "inspector");
+      gtk_list_box_select_row (list, row);
+      CHECK (g_strcmp0 (ember_window_get_visible_panel (window), "training") == 0,
+             "choosing a run shows the %s panel", ember_window_get_visible_panel (window));
+      CHECK (ember_plot_get_highlight (plot) == 0, "highlighted series %d", ember_plot_get_highlight (plot));
+      CHECK (ember_training_get_highlighted_run (training) == first, "another run highlighted");
+      spin (300);
+      CHECK (pixels_from_widget (GTK_WIDGET (window), png, &p), "window did not render");
+      pixels_clear (&p);
+      CHECK (pixels_from_widget (GTK_WIDGET (plot), NULL, &p), "plot did not render");
+      emphasised = count_colour (&p, 0, 0, p.width, p.height, (int) (c0.red * 255 + 0.5), (int) (c0.green * 255 + 0.5),
+                                 (int) (c0.blue * 255 + 0.5), 12);
+      pixels_clear (&p);
+      g_print ("first run's colour: %u pixels, %u emphasised\n", plain, emphasised);
+      CHECK (emphasised > plain + plain / 4, "the chosen run's curve is not emphasised (%u -> %u pixels)",
+             plain, emphasised);
+
+      /* The second one, then a file: the emphasis follows, then goes. */
+      gtk_list_box_select_row (list, row2);
+      CHECK (ember_plot_get_highlight (plot) == 1, "highlighted series %d", ember_plot_get_highlight (plot));
+      if (g_list_model_get_n_items (ember_window_get_items (window)) > 0)
+        {
+          gtk_list_box_select_row (list, gtk_list_box_get_row_at_index (list, 0));
+          CHECK (ember_plot_get_highlight (plot) == -1, "a file chosen: highlight %d", ember_plot_get_highlight (plot));
+        }
+    }
+  }
 }
 
 static gboolean
@@ -733,6 +946,17 @@ step_missing_dataset (void)
   CHECK (ember_window_get_error (window) != NULL && strstr (ember_window_get_error (window), "dataset-fashion-mnist"),
          "no banner for a missing dataset");
   CHECK (g_strcmp0 (ember_training_get_outcome (training), "failed") == 0, "outcome %s", ember_training_get_outcome (training));
+  /* The failed run's item says why. */
+  {
+    GListModel *runs = ember_training_get_runs (training);
+    guint n = g_list_model_get_n_items (runs);
+    EmberTrainingRun *run = n > 0 ? run_at (n - 1) : NULL;
+    const char *sub = n > 0 ? row_text (run_row (n - 1), 1) : NULL;
+
+    g_print ("failed run row: %s\n", sub);
+    CHECK (run != NULL && ember_training_run_get_state (run) == EMBER_TRAINING_RUN_FAILED, "the failed run's state");
+    CHECK (sub != NULL && strstr (sub, "dataset-fashion-mnist") != NULL, "the failed run's row says “%s”", sub);
+  }
   ember_training_set_data_dir (training, NULL);
 }
 
