@@ -1,6 +1,7 @@
 /* test-plot.c: EmberPlot on its own: two runs overlaid in their colours,
  * the smoothed values (debiased EMA), the log scale, the hover readout, and
- * the curves drawn (pixels of each series' colour). */
+ * the curves drawn (pixels of each series' colour), one series emphasised
+ * (:highlight: more of its colour, less of the other's). */
 #include <locale.h>
 
 #include "gui-test-util.h"
@@ -75,6 +76,39 @@ main (int argc, char *argv[])
   CHECK (series_pixels (&px, a) > 300, "run 1: %u pixels", series_pixels (&px, a));
   CHECK (series_pixels (&px, b) > 300, "run 2: %u pixels", series_pixels (&px, b));
   pixels_clear (&px);
+
+  /* Emphasising run 2: its line thicker and on top, run 1 faded. */
+  {
+    g_autofree char *png_hl = g_build_filename (dir, "plot-highlight.png", NULL);
+    guint plain_a, plain_b, hl_a, hl_b;
+    int notified = 0;
+
+    CHECK (ember_plot_get_highlight (p) == -1, "highlight %d at first", ember_plot_get_highlight (p));
+    CHECK (pixels_from_widget (plot, NULL, &px), "no render");
+    plain_a = series_pixels (&px, a);
+    plain_b = series_pixels (&px, b);
+    pixels_clear (&px);
+    g_signal_connect_swapped (p, "notify::highlight", G_CALLBACK (g_atomic_int_inc), &notified);
+    ember_plot_set_highlight (p, (int) b);
+    ember_plot_set_highlight (p, (int) b);
+    CHECK (ember_plot_get_highlight (p) == (int) b && notified == 1, "highlight %d, %d notifications",
+           ember_plot_get_highlight (p), notified);
+    spin (100);
+    CHECK (pixels_from_widget (plot, png_hl, &px), "no render");
+    hl_a = series_pixels (&px, a);
+    hl_b = series_pixels (&px, b);
+    pixels_clear (&px);
+    g_print ("highlight: run 1 %u -> %u pixels, run 2 %u -> %u pixels\n", plain_a, hl_a, plain_b, hl_b);
+    CHECK (hl_b > plain_b + plain_b / 4, "run 2 not emphasised (%u -> %u)", plain_b, hl_b);
+    CHECK (hl_a * 2 < plain_a, "run 1 not faded (%u -> %u)", plain_a, hl_a);
+    g_object_set (p, "highlight", -1, NULL);
+    spin (100);
+    CHECK (pixels_from_widget (plot, NULL, &px), "no render");
+    CHECK (series_pixels (&px, a) == plain_a && series_pixels (&px, b) == plain_b,
+           "no highlight: %u, %u pixels (%u, %u before)", series_pixels (&px, a), series_pixels (&px, b),
+           plain_a, plain_b);
+    pixels_clear (&px);
+  }
 
   /* Hover near step 100 of run 1. */
   CHECK (ember_plot_data_to_widget (p, 100, ember_plot_get_smoothed (p, a, 100), &wx, &wy), "mapping");
