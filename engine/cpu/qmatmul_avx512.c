@@ -197,7 +197,7 @@ __attribute__((target("avx512vnni"))) void em__qmv8_rows_b4_avx512vnni(
  * x = d (x1 + x2 / 254 + x3 / 254^2) with int8 levels in [-127, 127] (an
  * error of at most max|x| / (2 127 254^2) = max|x| 2^-25); within each block
  * of 128 values, each level's 64 even values, then its 64 odd ones. xs: the
- * group sums, as em__qmv_prep_avx512. gs 32, 64 or 128; K % 128 == 0. */
+ * group sums (in double, by lanes). gs 32, 64 or 128; K % 128 == 0. */
 void em__qmv_prep8_avx512(const float *x, int64_t M, int64_t K, int gs, int8_t *xq, float *dx, float *xs)
 {
     int64_t ng = K / gs, G = M * ng;
@@ -238,16 +238,15 @@ void em__qmv_prep8_avx512(const float *x, int64_t M, int64_t K, int gs, int8_t *
         }
     }
 #undef RN
-    const __m256i step = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(gs));
-    for (int64_t g = 0; g < G; g += 8) {
-        int c = G - g < 8 ? (int)(G - g) : 8;
-        __mmask8 m = (__mmask8)((1u << c) - 1);
-        __m512d t = _mm512_setzero_pd();
-        const float *base = x + g * gs;
-        for (int k = 0; k < gs; k++) {
-            __m256 v = _mm256_mmask_i32gather_ps(_mm256_setzero_ps(), m, step, base + k, 4);
-            t = _mm512_add_pd(t, _mm512_cvtps_pd(v));
+    /* group sums in double, 8 lanes at a time (the order differs from a
+     * running sum only below float's precision) */
+    for (int64_t g = 0; g < G; g++) {
+        const float *xg = x + g * gs;
+        __m512d t0 = _mm512_setzero_pd(), t1 = _mm512_setzero_pd();
+        for (int k = 0; k < gs; k += 16) {
+            t0 = _mm512_add_pd(t0, _mm512_cvtps_pd(_mm256_loadu_ps(xg + k)));
+            t1 = _mm512_add_pd(t1, _mm512_cvtps_pd(_mm256_loadu_ps(xg + k + 8)));
         }
-        _mm256_mask_storeu_ps(xs + g, m, _mm512_cvtpd_ps(t));
+        xs[g] = (float)_mm512_reduce_add_pd(_mm512_add_pd(t0, t1));
     }
 }
