@@ -345,7 +345,7 @@ vk_pipeline *vk_pipeline_get(const char *shader, int n_bindings, uint32_t pc_siz
     while (P.table[i].p) {
         entry *e = &P.table[i];
         if (e->n_spec == n_spec && !strcmp(e->shader, shader) &&
-            !memcmp(e->spec, spec, n_spec * sizeof *spec)) {
+            (n_spec == 0 || !memcmp(e->spec, spec, n_spec * sizeof *spec))) {
             vk_unlock();
             return e->p;
         }
@@ -355,7 +355,8 @@ vk_pipeline *vk_pipeline_get(const char *shader, int n_bindings, uint32_t pc_siz
     if (p) {
         entry *e = &P.table[i];
         snprintf(e->shader, sizeof e->shader, "%s", shader);
-        memcpy(e->spec, spec, n_spec * sizeof *spec);
+        if (n_spec > 0) /* spec may be NULL then */
+            memcpy(e->spec, spec, n_spec * sizeof *spec);
         e->n_spec = n_spec;
         e->p = p;
         if (++P.count * 2 > P.cap && grow() < 0) {
