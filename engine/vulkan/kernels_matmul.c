@@ -29,7 +29,7 @@ static int matmul_path(void)
  * shared buffer with BK 64 or 128x256 tiles (148-178), global loads two
  * slices ahead (144-166), 16x8x16 fragments (187), 256 or 512 threads
  * (150-169). Ceilings measured with parts taken out: without the shared
- * fragment loads 193, without the global loads 256: the driver's
+ * fragment loads 193, without the global loads 256, without both 312: the driver's
  * cooperative-matrix multiply itself, not our data movement, bounds this
  * shader near 0.25-0.33 of cuBLAS (783 TFLOP/s). */
 static const int coop_cfgs[][5] = {{2, 2, 4, 4, 32}, {2, 4, 4, 2, 32}, {2, 4, 4, 4, 16},
