@@ -637,6 +637,15 @@ static int sdpa_kernel(em_array *const *outs, int n_out, em_array *const *ins, i
     return 0;
 }
 
+/* y = x sigmoid(x) u for float32 rows: decoding's one-token MLP
+ * (models/llm.c), em_multiply(em_multiply(g, em_sigmoid(g)), u) in one pass,
+ * the exp vectorised as in attention */
+SDPA_CLONES void em__silu_mul_f32(const float *g, const float *u, float *y, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        y[i] = g[i] * (1.0f / (1.0f + expf(-g[i]))) * u[i];
+}
+
 __attribute__((constructor)) static void register_fast(void)
 {
     em__cpu_register(EM_P_SOFTMAX, rows_kernel);

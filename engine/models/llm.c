@@ -1198,6 +1198,92 @@ static em_array *norm(const em_llm *m, em_array *x, const llm_norm *N)
     return em_rms_norm(x, N->w, m->eps);
 }
 
+/* ---- one-token steps: the layer's elementwise work in plain loops ----
+ * A token's row is a few thousand floats: a graph node for each residual
+ * add, norm and activation costs more than its arithmetic, so on the CPU the
+ * one-token path computes them directly on evaluated buffers (as the matvecs
+ * are), falling back to the graph ops where this does not apply. */
+
+/* a's float32 row-major data (n values) now, or NULL when the direct path
+ * does not apply */
+static const float *direct_f32(em_array *a, int64_t n)
+{
+    if (!a || !decode_step || em_current_stream().device.type != EM_CPU || em_array_size(a) != n ||
+        em_array_dtype(a) != EM_FLOAT32 || em_eval(a) < 0 || !em__is_row_contiguous(a))
+        return NULL;
+    return em_array_data(a);
+}
+
+static bool same_shape(em_array *a, em_array *b)
+{
+    if (!a || !b || em_array_ndim(a) != em_array_ndim(b))
+        return false;
+    for (int d = 0; d < em_array_ndim(a); d++)
+        if (em_array_dim(a, d) != em_array_dim(b, d))
+            return false;
+    return true;
+}
+
+static em_array *direct_out(float *y, em_array *like)
+{
+    int64_t shape[EM_MAX_DIMS];
+    int nd = em_array_ndim(like);
+    for (int d = 0; d < nd; d++)
+        shape[d] = em_array_shape(like)[d];
+    em_array *r = em_array_from_buffer(y, nd, shape, EM_FLOAT32, free_buf, NULL);
+    if (!r)
+        free(y);
+    return r;
+}
+
+/* *sum = x + a and, with N, *h = norm(x + a); N NULL: the sum alone */
+static void add_norm(const em_llm *m, em_array *x, em_array *a, const llm_norm *N, em_array **sum,
+                     em_array **h)
+{
+    int64_t n = x ? em_array_size(x) : 0;
+    bool rms = !N || m->norm_kind != NORM_LAYER;
+    const float *xd = rms && same_shape(x, a) ? direct_f32(x, n) : NULL;
+    const float *ad = xd ? direct_f32(a, n) : NULL;
+    const float *wd = ad && N ? direct_f32(N->w, n) : NULL;
+    float *s = ad && (wd || !N) ? malloc(n * sizeof *s + 1) : NULL;
+    float *hd = s && N ? malloc(n * sizeof *hd + 1) : NULL;
+    if (!s || (N && !hd)) {
+        free(s);
+        *sum = em_add(x, a);
+        if (N)
+            *h = norm(m, *sum, N);
+        return;
+    }
+    double ss = 0;
+    for (int64_t i = 0; i < n; i++) {
+        s[i] = xd[i] + ad[i];
+        ss += (double)s[i] * s[i];
+    }
+    if (N) {
+        float k = 1.0f / sqrtf((float)(ss / (double)n) + (float)m->eps);
+        for (int64_t i = 0; i < n; i++)
+            hd[i] = s[i] * k * wd[i];
+        *h = direct_out(hd, x);
+    }
+    *sum = direct_out(s, x);
+}
+
+static em_array *activation(const em_llm *m, em_array *x);
+void em__silu_mul_f32(const float *g, const float *u, float *y, int64_t n);
+
+/* activation(g) * u */
+static em_array *act_mul(const em_llm *m, em_array *g, em_array *u)
+{
+    int64_t n = g ? em_array_size(g) : 0;
+    const float *gd = m->act == ACT_SILU && same_shape(g, u) ? direct_f32(g, n) : NULL;
+    const float *ud = gd ? direct_f32(u, n) : NULL;
+    float *y = ud ? malloc(n * sizeof *y + 1) : NULL;
+    if (!y)
+        return em_multiply(activation(m, g), u);
+    em__silu_mul_f32(gd, ud, y, n); /* cpu/fast.c */
+    return direct_out(y, g);
+}
+
 static em_array *activation(const em_llm *m, em_array *x)
 {
     switch (m->act) {
@@ -1338,7 +1424,7 @@ static em_array *mlp(const em_llm *m, const llm_layer *ly, em_array *h)
         g = ys[0];
         u = ys[1];
     }
-    return linear(em_multiply(activation(m, g), u), &ly->down);
+    return linear(act_mul(m, g, u), &ly->down);
 }
 
 static em_array *embed(const em_llm *m, em_array *ids)
@@ -1393,16 +1479,18 @@ em_array *em_llm_forward(em_llm *m, const int32_t *ids, int64_t n, em_llm_cache 
         x = em_add(x, em_slice(m->wpe, st, sp, one));
     }
     bool gemma = m->arch == ARCH_GEMMA2 || m->arch == ARCH_GEMMA3;
+    /* h: the next layer's normed input, computed with the residual add */
+    em_array *h = m->n_layers ? norm(m, x, &m->layers[0].ln_in) : NULL;
     for (int i = 0; i < m->n_layers; i++) {
         const llm_layer *ly = &m->layers[i];
-        em_array *a = attention(m, ly, norm(m, x, &ly->ln_in), n, off, c, i);
+        em_array *a = attention(m, ly, h, n, off, c, i);
         if (gemma)
             a = norm(m, a, &ly->ln_post_attn);
-        x = em_add(x, a);
-        em_array *f = mlp(m, ly, norm(m, x, &ly->ln_pre_ff));
+        add_norm(m, x, a, &ly->ln_pre_ff, &x, &h);
+        em_array *f = mlp(m, ly, h);
         if (gemma)
             f = norm(m, f, &ly->ln_post_ff);
-        x = em_add(x, f);
+        add_norm(m, x, f, i + 1 < m->n_layers ? &m->layers[i + 1].ln_in : NULL, &x, &h);
     }
     if (!all && n > 1) {
         int64_t st[3] = {0, n - 1, 0}, sp[3] = {1, n, m->hidden}, one[3] = {1, 1, 1};

@@ -97,6 +97,18 @@ static void check_model(const char *dir)
           "%s: cache length %lld capacity %lld", dir, (long long)em_llm_cache_length(c),
           (long long)em_llm_cache_capacity(c));
     em_llm_cache_free(c);
+    /* 2b. through the cache one token at a time (decoding's one-token path:
+     * direct matvecs, residual adds, norms and activation in plain loops) */
+    c = em_llm_cache_new(m, 16);
+    double d3 = 0;
+    for (int64_t i = 0; i < nall; i++) {
+        em_array *l = em_llm_forward(m, all + i, 1, c, false);
+        d3 = fmax(d3, l ? max_diff(l, rl + i * V, V) : INFINITY);
+        em_release(l);
+    }
+    CHECK(d3 <= 1e-4, "%s: logits (cached, one token at a time) differ by %g: %s", dir, d3,
+          em_error_message());
+    em_llm_cache_free(c);
     /* 3. greedy generation through a session, prefill in chunks of 5 */
     em_llm_session *s = em_llm_session_new(m);
     em_llm_gen_params p;
@@ -147,8 +159,8 @@ static void check_model(const char *dir)
     CHECK(rc == 0 && cc.n == 3 && !strcmp(em_llm_session_stats(s).stop_reason, "cancelled"),
           "%s: cancel (%d tokens, %s)", dir, cc.n, em_llm_session_stats(s).stop_reason);
     em_llm_session_free(s);
-    printf("%s %s: logits %.2g / %.2g (one pass / cached), %lld greedy tokens\n",
-           failures ? "..." : "ok", dir, d1, d2, (long long)nt);
+    printf("%s %s: logits %.2g / %.2g / %.2g (one pass / cached / token by token), %lld greedy tokens\n",
+           failures ? "..." : "ok", dir, d1, d2, d3, (long long)nt);
     free(prompt);
     free(toks);
     free(all);
