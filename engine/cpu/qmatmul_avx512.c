@@ -187,11 +187,8 @@ __attribute__((target("avx512vnni"))) void em__qmv8_rows_b4_avx512vnni(
         const uint8_t *pf = w + (r0 + pf_rows < N ? r0 + pf_rows : r0) * rb;
         float res[4];
         qdot8_b4(wr, pf, sr, br, st, xq, dx, xs, K, gs, res);
-        if (nr == 4) /* one store (the loop compiles to a memcpy call) */
-            _mm_storeu_ps(out + r0, _mm_loadu_ps(res));
-        else
-            for (int r = 0; r < nr; r++)
-                out[r0 + r] = res[r];
+        for (int r = 0; r < nr; r++)
+            out[r0 + r] = res[r];
     }
 }
 

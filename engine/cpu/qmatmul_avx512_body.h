@@ -174,11 +174,8 @@ QDOT_ATTR void QDOT_NAME(em__qmv_rows_b8)(const uint8_t *w, int64_t rb, const vo
         const uint8_t *pf = w + (r0 + pf_rows < N ? r0 + pf_rows : r0) * rb;
         float res[4];
         QDOT_NAME(qdot_b8)(wr, pf, sr, br, st, xh, xl, dx, xs, K, gs, res);
-        if (nr == 4) /* one store (the loop compiles to a memcpy call) */
-            _mm_storeu_ps(out + r0, _mm_loadu_ps(res));
-        else
-            for (int r = 0; r < nr; r++)
-                out[r0 + r] = res[r];
+        for (int r = 0; r < nr; r++)
+            out[r0 + r] = res[r];
     }
 }
 #undef QDOT_SCALES
