@@ -1254,14 +1254,24 @@ static void add_norm(const em_llm *m, em_array *x, em_array *a, const llm_norm *
             *h = norm(m, *sum, N);
         return;
     }
-    double ss = 0;
-    for (int64_t i = 0; i < n; i++) {
+    /* the sum of squares in 8 independent double lanes (they vectorise;
+     * one running sum waits on each add) */
+    double lane[8] = {0}, ss = 0;
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; k++) {
+            s[i + k] = xd[i + k] + ad[i + k];
+            lane[k] += (double)s[i + k] * s[i + k];
+        }
+    for (; i < n; i++) {
         s[i] = xd[i] + ad[i];
         ss += (double)s[i] * s[i];
     }
+    for (int k = 0; k < 8; k++)
+        ss += lane[k];
     if (N) {
         float k = 1.0f / sqrtf((float)(ss / (double)n) + (float)m->eps);
-        for (int64_t i = 0; i < n; i++)
+        for (i = 0; i < n; i++)
             hd[i] = s[i] * k * wd[i];
         *h = direct_out(hd, x);
     }
