@@ -15,6 +15,29 @@ static inline __m512 qld16(const void *p, int st, int64_t g, __mmask16 m)
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
 }
 
+/* The four rows from r0 (the last real one repeated past N): their weights,
+ * scales and biases (e bytes each, ng a row), with the next four rows'
+ * scales and biases prefetched. Returns how many of the four are real. */
+static inline int qrows4(const uint8_t *w, int64_t rb, const void *s, const void *b, int64_t e, int64_t ng,
+                         int64_t r0, int64_t N, const uint8_t *wr[4], const void *sr[4], const void *br[4])
+{
+    int nr = N - r0 < 4 ? (int)(N - r0) : 4;
+    for (int r = 0; r < 4; r++) {
+        int64_t n = r0 + (r < nr ? r : 0);
+        wr[r] = w + n * rb;
+        sr[r] = (const char *)s + n * ng * e;
+        br[r] = (const char *)b + n * ng * e;
+    }
+    if (r0 + 4 < N) {
+        const char *ps = (const char *)s + (r0 + 4) * ng * e, *pb = (const char *)b + (r0 + 4) * ng * e;
+        for (int64_t o = 0; o < 4 * ng * e; o += 64) {
+            _mm_prefetch(ps + o, _MM_HINT_T0);
+            _mm_prefetch(pb + o, _MM_HINT_T0);
+        }
+    }
+    return nr;
+}
+
 /* Integer sums stay far from overflow: with gs 128 a lane adds at most 8
  * products of 255 * 32767 (8 bits) or 16 of 15 * 32767 (4 bits). */
 
@@ -168,22 +191,9 @@ __attribute__((target("avx512vnni"))) void em__qmv8_rows_b4_avx512vnni(
 {
     int64_t e = st == EM_QST_F32 ? 4 : 2;
     for (int64_t r0 = n0; r0 < n1 && r0 < N; r0 += 4) {
-        int nr = N - r0 < 4 ? (int)(N - r0) : 4;
         const uint8_t *wr[4];
         const void *sr[4], *br[4];
-        for (int r = 0; r < 4; r++) {
-            int64_t n = r0 + (r < nr ? r : 0);
-            wr[r] = w + n * rb;
-            sr[r] = (const char *)s + n * ng * e;
-            br[r] = (const char *)b + n * ng * e;
-        }
-        if (r0 + 4 < N) {
-            const char *ps = (const char *)s + (r0 + 4) * ng * e, *pb = (const char *)b + (r0 + 4) * ng * e;
-            for (int64_t o = 0; o < 4 * ng * e; o += 64) {
-                _mm_prefetch(ps + o, _MM_HINT_T0);
-                _mm_prefetch(pb + o, _MM_HINT_T0);
-            }
-        }
+        int nr = qrows4(w, rb, s, b, e, ng, r0, N, wr, sr, br);
         const uint8_t *pf = w + (r0 + pf_rows < N ? r0 + pf_rows : r0) * rb;
         float res[4];
         qdot8_b4(wr, pf, sr, br, st, xq, dx, xs, K, gs, res);

@@ -155,22 +155,9 @@ QDOT_ATTR void QDOT_NAME(em__qmv_rows_b8)(const uint8_t *w, int64_t rb, const vo
 {
     int64_t e = st == EM_QST_F32 ? 4 : 2;
     for (int64_t r0 = n0; r0 < n1 && r0 < N; r0 += 4) {
-        int nr = N - r0 < 4 ? (int)(N - r0) : 4;
         const uint8_t *wr[4];
         const void *sr[4], *br[4];
-        for (int r = 0; r < 4; r++) {
-            int64_t n = r0 + (r < nr ? r : 0);
-            wr[r] = w + n * rb;
-            sr[r] = (const char *)s + n * ng * e;
-            br[r] = (const char *)b + n * ng * e;
-        }
-        if (r0 + 4 < N) {
-            const char *ps = (const char *)s + (r0 + 4) * ng * e, *pb = (const char *)b + (r0 + 4) * ng * e;
-            for (int64_t o = 0; o < 4 * ng * e; o += 64) {
-                _mm_prefetch(ps + o, _MM_HINT_T0);
-                _mm_prefetch(pb + o, _MM_HINT_T0);
-            }
-        }
+        int nr = qrows4(w, rb, s, b, e, ng, r0, N, wr, sr, br);
         const uint8_t *pf = w + (r0 + pf_rows < N ? r0 + pf_rows : r0) * rb;
         float res[4];
         QDOT_NAME(qdot_b8)(wr, pf, sr, br, st, xh, xl, dx, xs, K, gs, res);
