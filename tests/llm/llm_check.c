@@ -11,30 +11,7 @@
 
 #include "ember/ember.h"
 #include "ember/llm.h"
-
-static int failures;
-#define CHECK(c, ...)                                                                              \
-    do {                                                                                           \
-        if (!(c)) {                                                                                \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                            \
-            printf(__VA_ARGS__);                                                                   \
-            printf("\n");                                                                          \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
-
-static double max_diff(em_array *a, const float *ref, int64_t n)
-{
-    float *x = malloc(n * sizeof *x);
-    double d = INFINITY;
-    if (x && em_array_read(a, EM_FLOAT32, x, n) == n) {
-        d = 0;
-        for (int64_t i = 0; i < n; i++)
-            d = fmax(d, fabs((double)x[i] - ref[i]));
-    }
-    free(x);
-    return d;
-}
+#include "llm_test.h"
 
 typedef struct {
     int32_t ids[256];
@@ -48,16 +25,6 @@ static bool on_tok(void *u, int32_t id, const char *text, size_t len)
     if (id >= 0 && c->n < 256)
         c->ids[c->n++] = id;
     return c->cancel_after <= 0 || c->n < c->cancel_after;
-}
-
-static int32_t *read_i32(em_safetensors *st, const char *name, int64_t *n)
-{
-    em_array *a = em_safetensors_get(st, name);
-    *n = a ? em_array_size(a) : 0;
-    int32_t *p = malloc((*n + 1) * sizeof *p);
-    em_array_read(a, EM_INT32, p, *n);
-    em_release(a);
-    return p;
 }
 
 static void check_model(const char *dir)

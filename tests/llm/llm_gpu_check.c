@@ -21,21 +21,11 @@
 #include "ember/ember.h"
 #include "ember/gpu.h"
 #include "ember/llm.h"
+#include "llm_test.h"
 
 uint64_t em__vk_fallbacks(int prim);
 
 #define NGEN 16
-
-static int failures;
-#define CHECK(c, ...)                                                                              \
-    do {                                                                                           \
-        if (!(c)) {                                                                                \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                            \
-            printf(__VA_ARGS__);                                                                   \
-            printf("\n");                                                                          \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
 
 static uint64_t all_fallbacks(void)
 {
@@ -43,19 +33,6 @@ static uint64_t all_fallbacks(void)
     for (int p = 0; p < EM_P_COUNT; p++)
         n += em__vk_fallbacks(p);
     return n;
-}
-
-static double max_diff(em_array *a, const float *ref, int64_t n)
-{
-    float *x = malloc(n * sizeof *x);
-    double d = INFINITY;
-    if (x && em_array_read(a, EM_FLOAT32, x, n) == n) {
-        d = 0;
-        for (int64_t i = 0; i < n; i++)
-            d = fmax(d, fabs((double)x[i] - ref[i]));
-    }
-    free(x);
-    return d;
 }
 
 typedef struct {
@@ -91,16 +68,6 @@ static int generate(em_llm *m, const int32_t *prompt, int64_t np, collect *c, bo
         printf("  generate: %s\n", s ? em_llm_session_error(s) : em_error_message());
     em_llm_session_free(s);
     return rc;
-}
-
-static int32_t *read_i32(em_safetensors *st, const char *name, int64_t *n)
-{
-    em_array *a = em_safetensors_get(st, name);
-    *n = a ? em_array_size(a) : 0;
-    int32_t *p = malloc((*n + 1) * sizeof *p);
-    em_array_read(a, EM_INT32, p, *n);
-    em_release(a);
-    return p;
 }
 
 static void check_model(const char *dir)
