@@ -164,22 +164,10 @@ static bool job_finished(const void *p)
     return atomic_load(&j->unfinished) == 0 && atomic_load(&j->users) == 0;
 }
 
-void em__parallel_for(int64_t n, int64_t grain, em_range_fn fn, void *ctx)
+/* fn over [0, n) in chunks of `chunk`, handed out to the caller and the
+ * workers; returns when all are done */
+static void run_region(int64_t n, int64_t chunk, em_range_fn fn, void *ctx)
 {
-    if (n <= 0)
-        return;
-    if (grain < 1)
-        grain = 1;
-    int nt = em__num_threads();
-    if (nt == 1 || n < 2 * grain || atomic_flag_test_and_set(&busy)) {
-        fn(ctx, 0, n);
-        return;
-    }
-    /* A few chunks per thread balance uneven work without much overhead. */
-    int64_t chunks = nt * 4;
-    int64_t chunk = (n + chunks - 1) / chunks;
-    if (chunk < grain)
-        chunk = grain;
     job j = {.fn = fn, .ctx = ctx, .n = n, .chunk = chunk};
     atomic_init(&j.next, 0);
     atomic_init(&j.unfinished, (int)((n + chunk - 1) / chunk));
@@ -200,4 +188,41 @@ void em__parallel_for(int64_t n, int64_t grain, em_range_fn fn, void *ctx)
     current = NULL;
     pthread_mutex_unlock(&lock);
     atomic_flag_clear(&busy);
+}
+
+void em__parallel_for(int64_t n, int64_t grain, em_range_fn fn, void *ctx)
+{
+    if (n <= 0)
+        return;
+    if (grain < 1)
+        grain = 1;
+    int nt = em__num_threads();
+    if (nt == 1 || n < 2 * grain || atomic_flag_test_and_set(&busy)) {
+        fn(ctx, 0, n);
+        return;
+    }
+    /* A few chunks per thread balance uneven work without much overhead. */
+    int64_t chunks = nt * 4;
+    int64_t chunk = (n + chunks - 1) / chunks;
+    if (chunk < grain)
+        chunk = grain;
+    run_region(n, chunk, fn, ctx);
+}
+
+int64_t em__parallel_split_size(int64_t n)
+{
+    int nt = em__num_threads();
+    return n <= 0 ? 0 : (n + nt - 1) / nt;
+}
+
+void em__parallel_split(int64_t n, em_range_fn fn, void *ctx)
+{
+    if (n <= 0)
+        return;
+    int64_t part = em__parallel_split_size(n);
+    if (part >= n || atomic_flag_test_and_set(&busy)) {
+        fn(ctx, 0, n);
+        return;
+    }
+    run_region(n, part, fn, ctx);
 }
