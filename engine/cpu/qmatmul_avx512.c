@@ -1,6 +1,7 @@
 /* AVX-512 dot kernels of quantized matmul (see qmatmul_simd.h), built twice:
  * with VNNI's vpdpwssd and with vpmaddwd + vpaddd. */
 #include <immintrin.h>
+#include <string.h>
 
 #include "qmatmul_simd.h"
 
@@ -36,6 +37,21 @@ static inline int qrows4(const uint8_t *w, int64_t rb, const void *s, const void
         }
     }
     return nr;
+}
+
+/* Where the prefetches for rows r0 .. r0 + 3 point: pf_rows further on in
+ * the range [.., n1), and past its end into the thread's next work, tail
+ * (tail_bytes of weights, read in order), when there is one; else the rows
+ * after n1 up to N (or these again at the end). */
+static inline const uint8_t *qpf(const uint8_t *w, int64_t rb, int64_t r0, int64_t pf_rows, int64_t n1, int64_t N,
+                                 const uint8_t *tail, int64_t tail_bytes)
+{
+    int64_t a = r0 + pf_rows;
+    if (a >= n1 && tail) {
+        int64_t o = (a - n1) * rb;
+        return o + 4 * rb <= tail_bytes ? tail + o : tail;
+    }
+    return w + (a < N ? a : r0) * rb;
 }
 
 /* Integer sums stay far from overflow: with gs 128 a lane adds at most 8
@@ -148,7 +164,7 @@ static inline __attribute__((always_inline, target("avx512vnni"))) void qdot8_b4
         __m512i idx = _mm512_add_epi32(lane_g, _mm512_set1_epi32((int)(g0 & 15)));
         int64_t k = bk * 128;
         for (int o = 0; o < 256; o += 64) /* the next 4 rows (4 K / 2 bytes) at this pace */
-            _mm_prefetch((const char *)pf + 2 * k + o, _MM_HINT_T1);
+            _mm_prefetch((const char *)pf + 2 * k + o, _MM_HINT_NTA);
         const int8_t *xb = xq + 3 * k;
         __m512i x1e = _mm512_loadu_si512(xb), x1o = _mm512_loadu_si512(xb + 64);
         __m512i x2e = _mm512_loadu_si512(xb + 128), x2o = _mm512_loadu_si512(xb + 192);
@@ -183,22 +199,25 @@ __attribute__((target("avx512vnni"))) void em__qdot8_b4_avx512vnni(EM_QDOT8_ARGS
 
 /* Rows [n0, n1) of a matrix (N rows of rb bytes; ng scales and biases a row):
  * the kernel above four rows at a time, the next four rows' scales and
- * biases and the rows pf_rows ahead prefetched; out[n] for each row. */
+ * biases and the rows pf_rows ahead (qpf) prefetched; out[n] for each row. */
 __attribute__((target("avx512vnni"))) void em__qmv8_rows_b4_avx512vnni(
     const uint8_t *w, int64_t rb, const void *s, const void *b, int st, int64_t ng, const int8_t *xq,
     const float *dx, const float *xs, int64_t K, int gs, int64_t n0, int64_t n1, int64_t N, int64_t pf_rows,
-    float *out)
+    const uint8_t *tail, int64_t tail_bytes, float *out)
 {
     int64_t e = st == EM_QST_F32 ? 4 : 2;
     for (int64_t r0 = n0; r0 < n1 && r0 < N; r0 += 4) {
         const uint8_t *wr[4];
         const void *sr[4], *br[4];
         int nr = qrows4(w, rb, s, b, e, ng, r0, N, wr, sr, br);
-        const uint8_t *pf = w + (r0 + pf_rows < N ? r0 + pf_rows : r0) * rb;
+        const uint8_t *pf = qpf(w, rb, r0, pf_rows, n1, N, tail, tail_bytes);
         float res[4];
         qdot8_b4(wr, pf, sr, br, st, xq, dx, xs, K, gs, res);
-        for (int r = 0; r < nr; r++)
-            out[r0 + r] = res[r];
+        if (nr == 4) /* a fixed-size copy: inlined, not a call */
+            memcpy(out + r0, res, sizeof res);
+        else
+            for (int r = 0; r < nr; r++)
+                out[r0 + r] = res[r];
     }
 }
 

@@ -146,23 +146,27 @@ QDOT_ATTR void QDOT_NAME(em__qdot_b8)(EM_QDOT_ARGS)
 }
 
 /* Rows [n0, n1) of an 8-bit matrix (N rows of rb bytes, ng scales a row),
- * four at a time, prefetching pf_rows ahead and the next rows' scales:
+ * four at a time, prefetching pf_rows ahead (qpf) and the next rows' scales:
  * out[n]. */
 QDOT_ATTR void QDOT_NAME(em__qmv_rows_b8)(const uint8_t *w, int64_t rb, const void *s, const void *b, int st,
                                           int64_t ng, const int16_t *xh, const int16_t *xl, const float *dx,
                                           const float *xs, int64_t K, int gs, int64_t n0, int64_t n1,
-                                          int64_t N, int64_t pf_rows, float *out)
+                                          int64_t N, int64_t pf_rows, const uint8_t *tail,
+                                          int64_t tail_bytes, float *out)
 {
     int64_t e = st == EM_QST_F32 ? 4 : 2;
     for (int64_t r0 = n0; r0 < n1 && r0 < N; r0 += 4) {
         const uint8_t *wr[4];
         const void *sr[4], *br[4];
         int nr = qrows4(w, rb, s, b, e, ng, r0, N, wr, sr, br);
-        const uint8_t *pf = w + (r0 + pf_rows < N ? r0 + pf_rows : r0) * rb;
+        const uint8_t *pf = qpf(w, rb, r0, pf_rows, n1, N, tail, tail_bytes);
         float res[4];
         QDOT_NAME(qdot_b8)(wr, pf, sr, br, st, xh, xl, dx, xs, K, gs, res);
-        for (int r = 0; r < nr; r++)
-            out[r0 + r] = res[r];
+        if (nr == 4) /* a fixed-size copy: inlined, not a call */
+            memcpy(out + r0, res, sizeof res);
+        else
+            for (int r = 0; r < nr; r++)
+                out[r0 + r] = res[r];
     }
 }
 #undef QDOT_SCALES

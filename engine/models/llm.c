@@ -602,6 +602,55 @@ static int load_layers(em_llm *m, json_object *cfg, json_object *qcfg, const cha
     return 0;
 }
 
+/* The order a one-token step runs the linears in, as groups sharing an input
+ * (attention's input, o, the MLP's input, down; lm_head; then layer 0 again):
+ * each linear learns the group after its own (llm_linear.then). */
+static void link_decode_order(em_llm *m)
+{
+    int ng = 0;
+    llm_linear *(*g)[3] = calloc(4 * m->n_layers + 1, sizeof *g);
+    int *gn = calloc(4 * m->n_layers + 1, sizeof *gn);
+    if (!g || !gn) { /* the prefetching is an optimisation only */
+        free(g);
+        free(gn);
+        return;
+    }
+#define GROUP(...)                                                                             \
+    do {                                                                                       \
+        llm_linear *l_[] = {__VA_ARGS__};                                                      \
+        for (int j_ = 0; j_ < (int)(sizeof l_ / sizeof *l_); j_++)                             \
+            g[ng][gn[ng]++] = l_[j_];                                                          \
+        ng++;                                                                                  \
+    } while (0)
+    for (int i = 0; i < m->n_layers; i++) {
+        llm_layer *ly = &m->layers[i];
+        if (m->arch == ARCH_PHI3 || m->arch == ARCH_GPT2)
+            GROUP(&ly->qkv);
+        else
+            GROUP(&ly->q, &ly->k, &ly->v);
+        GROUP(&ly->o);
+        if (m->arch == ARCH_GPT2)
+            GROUP(&ly->up);
+        else if (m->arch == ARCH_PHI3)
+            GROUP(&ly->gate_up);
+        else
+            GROUP(&ly->gate, &ly->up);
+        GROUP(&ly->down);
+    }
+    GROUP(&m->lm_head);
+#undef GROUP
+    for (int a = 0; a < ng; a++) {
+        int b = (a + 1) % ng;
+        for (int j = 0; j < gn[a]; j++) {
+            g[a][j]->n_then = gn[b];
+            for (int k = 0; k < gn[b]; k++)
+                g[a][j]->then[k] = g[b][k];
+        }
+    }
+    free(g);
+    free(gn);
+}
+
 static void load_tokenizer(em_llm *m)
 {
     char *p = llm__path(m->dir, "tokenizer.json");
@@ -692,6 +741,8 @@ em_llm *em_llm_load(const char *dir, em_llm_progress_fn progress, void *user)
             else
                 rc = load_linear(m, qcfg, head, &m->lm_head, m->vocab, m->hidden, false, false);
         }
+        if (rc == 0)
+            link_decode_order(m);
     }
     if (rc == 0) {
         add_eos(m, jget(cfg0, "eos_token_id"));
@@ -1112,11 +1163,19 @@ static int quant_matvecs(em_array *x, const llm_linear *const *Ls, int n, em_arr
     int64_t K = em_array_dim(x, em_array_ndim(x) - 1);
     if (n > EM_QMV_MAX_ITEMS || em_array_size(x) != K || em_current_stream().device.type != EM_CPU)
         return 1;
-    em_qmv_item it[EM_QMV_MAX_ITEMS];
+    em_qmv_item it[EM_QMV_MAX_ITEMS], next[3];
     for (int i = 0; i < n; i++) {
         if (!Ls[i]->scales || Ls[i]->in_out)
             return 1;
         it[i] = (em_qmv_item){Ls[i]->w, Ls[i]->scales, Ls[i]->biases, Ls[i]->group_size, Ls[i]->bits, NULL};
+    }
+    int n_next = Ls[0]->n_then;
+    for (int i = 0; i < n_next; i++) {
+        const llm_linear *t = Ls[0]->then[i];
+        if (!t->scales || t->in_out)
+            n_next = 0; /* not a quantized matvec: nothing to prefetch */
+        else
+            next[i] = (em_qmv_item){t->w, t->scales, t->biases, t->group_size, t->bits, NULL};
     }
     if (em_eval(x) < 0)
         return -1;
@@ -1131,7 +1190,7 @@ static int quant_matvecs(em_array *x, const llm_linear *const *Ls, int n, em_arr
         if (!(it[i].y = malloc(em_array_dim(Ls[i]->w, 0) * sizeof(float) + 1)))
             rc = em__error("out of memory");
     if (rc == 0)
-        rc = em__qmv_direct(em_array_data(xc), K, it, n);
+        rc = em__qmv_direct(em_array_data(xc), K, it, n, next, n_next);
     int64_t shape[EM_MAX_DIMS];
     int nd = em_array_ndim(x);
     for (int d = 0; d < nd; d++)

@@ -14,11 +14,16 @@ typedef enum { ACT_SILU, ACT_GELU_TANH, ACT_GELU } llm_act;
 
 /* A linear map: dense w (N, K) (or (K, N) when in_out: GPT-2's Conv1D), or
  * MLX-quantized w/scales/biases; optional bias (float32). */
-typedef struct {
+typedef struct llm_linear llm_linear;
+struct llm_linear {
     em_array *w, *scales, *biases, *bias;
     int bits, group_size;
     bool in_out;
-} llm_linear;
+    /* the linears a one-token step multiplies next (1 to 3 sharing an input):
+     * their first weights are prefetched as this one ends */
+    const llm_linear *then[3];
+    int n_then;
+};
 
 typedef struct {
     em_array *w, *b; /* float32; gemma: 1 + w */
