@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decode.h"
 #include "isa.h"
 #include "loops.h"
 
@@ -358,6 +359,18 @@ typedef struct {
     const double *cs; /* (L, half) cos then (L, half) sin */
 } rope_job;
 
+/* one row rotated in place by the angles of c (half cosines) and s (the
+ * sines): rope's float32 arithmetic */
+static void rope_row_f(float *x, int64_t half, bool traditional, const double *c, const double *s)
+{
+    for (int64_t i = 0; i < half; i++) {
+        int64_t a = traditional ? 2 * i : i, b = traditional ? 2 * i + 1 : i + half;
+        float x1 = x[a], x2 = x[b], ci = (float)c[i], si = (float)s[i];
+        x[a] = x1 * ci - x2 * si;
+        x[b] = x1 * si + x2 * ci;
+    }
+}
+
 static void rope_range(void *ctx, int64_t begin, int64_t end)
 {
     rope_job *j = ctx;
@@ -384,24 +397,50 @@ static void rope_range(void *ctx, int64_t begin, int64_t end)
         }
         float *x = tmp;
         load_f(j->x, r, n, x);
-        if (j->traditional) {
-            for (int64_t i = 0; i < h; i++) {
-                float x1 = x[2 * i], x2 = x[2 * i + 1], ci = (float)c[i], si = (float)s[i];
-                x[2 * i] = x1 * ci - x2 * si;
-                x[2 * i + 1] = x1 * si + x2 * ci;
-            }
-        } else {
-            float *x1 = x, *x2 = x + h;
-            for (int64_t i = 0; i < h; i++) {
-                float a = x1[i], b = x2[i], ci = (float)c[i], si = (float)s[i];
-                x1[i] = a * ci - b * si;
-                x2[i] = a * si + b * ci;
-            }
-        }
+        rope_row_f(x, h, j->traditional, c, s);
         store_f(j->out, r, n, x);
     }
     free(tmp);
     free(tmpd);
+}
+
+/* The cos (L, half) then sin (L, half) of positions offset .. offset + L - 1
+ * (times scale) at the inverse frequencies of base, or 1 / freqs (a 1-d
+ * array) when given; NULL when out of memory. */
+static double *rope_table(int64_t half, int64_t L, int64_t offset, double base, double scale,
+                          const em_array *freqs)
+{
+    double *cs = malloc((2 * L * half + 1) * sizeof *cs);
+    double *inv = malloc((half + 1) * sizeof *inv);
+    if (!cs || !inv) {
+        free(cs);
+        free(inv);
+        return NULL;
+    }
+    if (freqs) {
+        const char *fd = em__data(freqs);
+        for (int64_t i = 0; i < half; i++) {
+            int64_t o = i * freqs->strides[0];
+            double v = freqs->dtype == EM_FLOAT64   ? ((const double *)fd)[o]
+                       : freqs->dtype == EM_FLOAT16 ? em__half_to_float(((const uint16_t *)fd)[o])
+                       : freqs->dtype == EM_BFLOAT16 ? em__bf16_to_float(((const uint16_t *)fd)[o])
+                                                     : ((const float *)fd)[o];
+            inv[i] = 1.0 / v;
+        }
+    } else {
+        for (int64_t i = 0; i < half; i++)
+            inv[i] = exp(-(double)i * log(base) / (double)half);
+    }
+    for (int64_t l = 0; l < L; l++) {
+        double pos = (double)(offset + l) * scale;
+        for (int64_t i = 0; i < half; i++) {
+            double th = pos * inv[i];
+            cs[l * half + i] = cos(th);
+            cs[(L + l) * half + i] = sin(th);
+        }
+    }
+    free(inv);
+    return cs;
 }
 
 /* params: i[0] dims, i[1] traditional, i[2] offset, i[3] has freqs; f[0] base, f[1] scale */
@@ -415,37 +454,9 @@ static int rope_kernel(em_array *const *outs, int n_out, em_array *const *ins, i
         return 0;
     rope_job j = {.out = out, .x = x, .n = x->shape[x->ndim - 1], .L = x->shape[x->ndim - 2],
                   .dims = p->i[0], .half = p->i[0] / 2, .traditional = p->i[1]};
-    double *cs = malloc((2 * j.L * j.half + 1) * sizeof *cs);
-    double *inv = malloc((j.half + 1) * sizeof *inv);
-    if (!cs || !inv) {
-        free(cs);
-        free(inv);
+    double *cs = rope_table(j.half, j.L, p->i[2], p->f[0], p->f[1], p->i[3] ? ins[1] : NULL);
+    if (!cs)
         return em__error("rope: out of memory");
-    }
-    if (p->i[3]) {
-        em_array *f = ins[1];
-        const char *fd = em__data(f);
-        for (int64_t i = 0; i < j.half; i++) {
-            int64_t o = i * f->strides[0];
-            double v = f->dtype == EM_FLOAT64   ? ((const double *)fd)[o]
-                       : f->dtype == EM_FLOAT16 ? em__half_to_float(((const uint16_t *)fd)[o])
-                       : f->dtype == EM_BFLOAT16 ? em__bf16_to_float(((const uint16_t *)fd)[o])
-                                                 : ((const float *)fd)[o];
-            inv[i] = 1.0 / v;
-        }
-    } else {
-        for (int64_t i = 0; i < j.half; i++)
-            inv[i] = exp(-(double)i * log(p->f[0]) / (double)j.half);
-    }
-    for (int64_t l = 0; l < j.L; l++) {
-        double pos = (double)(p->i[2] + l) * p->f[1];
-        for (int64_t i = 0; i < j.half; i++) {
-            double th = pos * inv[i];
-            cs[l * j.half + i] = cos(th);
-            cs[(j.L + l) * j.half + i] = sin(th);
-        }
-    }
-    free(inv);
     j.cs = cs;
     em__parallel_for(x->size / j.n, 1 + 16384 / (j.n + 1), rope_range, &j);
     free(cs);
@@ -492,6 +503,7 @@ static int f4_get(f4 *v, const em_array *a)
 typedef struct {
     f4 q, k, v;
     em_array *out, *mask;
+    float *out_f; /* instead of out: rows of Dv floats */
     int64_t B, Hq, Hkv, Lq, Lk, D, Dv;
     float scale;
     bool causal;
@@ -598,6 +610,10 @@ SDPA_CLONES static void sdpa_range(void *ctx, int64_t begin, int64_t end)
             for (int64_t e = 0; e < Dv; e++)
                 acc[e] *= inv;
         }
+        if (j->out_f) {
+            memcpy(j->out_f + r * Dv, acc, Dv * sizeof *acc);
+            continue;
+        }
         store_f(j->out, r, Dv, acc);
         if (j->out->dtype == EM_FLOAT64) {
             double *o = (double *)em__data(j->out) + r * Dv;
@@ -635,6 +651,39 @@ static int sdpa_kernel(em_array *const *outs, int n_out, em_array *const *ins, i
     free(j.k.own);
     free(j.v.own);
     return 0;
+}
+
+/* ---- decoding's one-token kernels (decode.h): the ops' arithmetic on
+ * plain float32 rows ---- */
+int em__rope_rows_f32(float *x, int64_t rows, int64_t n, int64_t dims, bool traditional, double base,
+                      double scale, int64_t pos, const em_array *freqs)
+{
+    int64_t half = dims / 2;
+    double *cs = rope_table(half, 1, pos, base, scale, freqs);
+    if (!cs)
+        return em__error("rope: out of memory");
+    for (int64_t r = 0; r < rows; r++)
+        rope_row_f(x + r * n, half, traditional, cs, cs + half);
+    free(cs);
+    return 0;
+}
+
+void em__rms_rows_f32(float *x, int64_t rows, int64_t n, const float *w, double eps)
+{
+    const fast_rows *fr = em__cpu_fast_rows();
+    for (int64_t r = 0; r < rows; r++)
+        fr->rms(x + r * n, n, w, eps);
+}
+
+void em__attend_one_f32(const float *q, int64_t Hq, const float *k, const float *v, int64_t Hkv,
+                        int64_t head_stride, int64_t L, int64_t D, float scale, float *out)
+{
+    sdpa_job j = {.out_f = out, .B = 1, .Hq = Hq, .Hkv = Hkv, .Lq = 1, .Lk = L, .D = D, .Dv = D,
+                  .scale = scale};
+    j.q = (f4){.p = q, .s = {Hq * D, D, D, 1}};
+    j.k = (f4){.p = k, .s = {Hkv * head_stride, head_stride, D, 1}};
+    j.v = (f4){.p = v, .s = {Hkv * head_stride, head_stride, D, 1}};
+    em__parallel_for(Hq, 1 + 4096 / (L * 2 * D + 1), sdpa_range, &j);
 }
 
 /* y = x sigmoid(x) u for float32 rows: decoding's one-token MLP

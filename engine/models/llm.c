@@ -11,6 +11,7 @@
 
 #include "core/array_internal.h"
 #include "core/error_internal.h"
+#include "cpu/decode.h"
 #include "cpu/quantize.h"
 #include "ember/gpu.h"
 #include "llm_internal.h"
@@ -1041,20 +1042,18 @@ void em_llm_cache_trim(em_llm_cache *c, int64_t length)
         c->len = length;
 }
 
-/* Writes x (1, Hkv, n, D) at positions [off, off + n) of *buf, growing it in
- * steps; returns the view of positions [0, off + n). */
-static em_array *cache_put(em_llm_cache *c, em_array **buf, em_array *x, int64_t off, int64_t n)
+/* *buf with room for need_cap positions (grown in steps; lazily) */
+static void cache_reserve(em_llm_cache *c, em_array **buf, int64_t need_cap)
 {
     const em_llm *m = c->m;
     int64_t Hk = m->n_kv_heads, D = m->head_dim;
-    int64_t need_cap = off + n;
     if (!*buf || em_array_dim(*buf, 2) < need_cap) {
         int64_t cap = (need_cap + c->step - 1) / c->step * c->step;
         int64_t old = *buf ? em_array_dim(*buf, 2) : 0;
         int64_t sh[4] = {1, Hk, cap - old, D};
         em_array *z = em_zeros(4, sh, EM_FLOAT32), *nb;
         if (*buf) {
-            /* keep only what is used: positions past off are rewritten anyway */
+            /* keep only what is used: later positions are rewritten anyway */
             em_array *parts[2] = {*buf, z};
             nb = em_concatenate(parts, 2, 2);
         } else {
@@ -1066,6 +1065,13 @@ static em_array *cache_put(em_llm_cache *c, em_array **buf, em_array *x, int64_t
         if (cap > c->cap)
             c->cap = cap;
     }
+}
+
+static em_array *cache_put(em_llm_cache *c, em_array **buf, em_array *x, int64_t off, int64_t n)
+{
+    const em_llm *m = c->m;
+    int64_t Hk = m->n_kv_heads, D = m->head_dim;
+    cache_reserve(c, buf, off + n);
     int64_t st[4] = {0, 0, off, 0}, sp[4] = {1, Hk, off + n, D}, one[4] = {1, 1, 1, 1};
     em_array *nb = em_slice_update(*buf, x, st, sp, one);
     em_retain(nb);
@@ -1074,7 +1080,6 @@ static em_array *cache_put(em_llm_cache *c, em_array **buf, em_array *x, int64_t
     int64_t z4[4] = {0, 0, 0, 0};
     return em_slice(nb, z4, sp, one);
 }
-
 /* ---- forward ---- */
 
 /* ---- half-precision weights: decoding reads them as stored ---- */
@@ -1338,7 +1343,6 @@ static void add_norm(const em_llm *m, em_array *x, em_array *a, const llm_norm *
 }
 
 static em_array *activation(const em_llm *m, em_array *x);
-void em__silu_mul_f32(const float *g, const float *u, float *y, int64_t n);
 
 /* activation(g) * u */
 static em_array *act_mul(const em_llm *m, em_array *g, em_array *u)
@@ -1407,6 +1411,81 @@ static em_array *make_mask(int64_t n, int64_t off, int64_t L, int64_t window)
     return a;
 }
 
+/* The cache's buffer of one layer as writable float32 data with room for
+ * need positions, or NULL when it is shared or not plain (the graph path
+ * then writes a new one). */
+static float *cache_rows(em_llm_cache *c, em_array **buf, int64_t need)
+{
+    cache_reserve(c, buf, need);
+    em_array *b = *buf;
+    if (em_eval(b) < 0 || em_array_dtype(b) != EM_FLOAT32 || !em__is_row_contiguous(b) ||
+        atomic_load(&b->refs) != 1 || atomic_load(&b->buf->refs) != 1)
+        return NULL;
+    return em__data(b);
+}
+
+/* One token's attention on the CPU without a graph: q, k and v (float32
+ * rows, Hq D, Hk D and Hk D values) copied, normed and rotated as the graph
+ * path does (cpu/decode.h: the same kernels), k and v written into the
+ * cache at off, and the attention read from it: (1, 1, Hq D). NULL when this
+ * does not apply (nothing changed: the graph path runs). */
+static em_array *attention_one(const em_llm *m, const llm_layer *ly, const float *qd, const float *kd,
+                               const float *vd, int64_t off, em_llm_cache *c, int li)
+{
+    int64_t Hq = m->n_heads, Hk = m->n_kv_heads, D = m->head_dim, L = off + 1;
+    if (m->attn_softcap > 0 || !qd || !kd || !vd)
+        return NULL;
+    const float *qw = NULL, *kw = NULL;
+    if (ly->q_norm.w && (!(qw = direct_f32(ly->q_norm.w, D)) || !(kw = direct_f32(ly->k_norm.w, D))))
+        return NULL;
+    bool rope = m->arch != ARCH_GPT2;
+    if (rope && ly->rope_freqs && em_eval(ly->rope_freqs) < 0)
+        return NULL;
+    float *kc = cache_rows(c, &c->k[li], L), *vc = kc ? cache_rows(c, &c->v[li], L) : NULL;
+    float *q = vc ? malloc((Hq * D + 2 * Hk * D) * sizeof *q) : NULL;
+    float *out = q ? malloc(Hq * D * sizeof *out + 1) : NULL;
+    if (!out) {
+        free(q);
+        return NULL;
+    }
+    float *k = q + Hq * D;
+    memcpy(q, qd, Hq * D * sizeof *q);
+    memcpy(k, kd, Hk * D * sizeof *k);
+    if (qw) {
+        em__rms_rows_f32(q, Hq, D, qw, m->eps);
+        em__rms_rows_f32(k, Hk, D, kw, m->eps);
+    }
+    if (rope) {
+        if (ly->rope_mscale != 1.0) {
+            float ms = (float)ly->rope_mscale;
+            for (int64_t i = 0; i < (Hq + Hk) * D; i++)
+                q[i] *= ms;
+        }
+        if (em__rope_rows_f32(q, Hq + Hk, D, m->rope_dims, false, ly->rope_base, ly->rope_scale, off,
+                              ly->rope_freqs) < 0) {
+            free(q);
+            free(out);
+            return NULL;
+        }
+    }
+    int64_t cap = em_array_dim(c->k[li], 2);
+    for (int64_t h = 0; h < Hk; h++) {
+        memcpy(kc + (h * cap + off) * D, k + h * D, D * sizeof *kc);
+        memcpy(vc + (h * cap + off) * D, vd + h * D, D * sizeof *vc);
+    }
+    /* a sliding window sees the last `window` positions: the masked ones
+     * add nothing to the softmax */
+    int64_t window = ly->sliding ? m->sliding_window : 0, first = window > 0 && L > window ? L - window : 0;
+    em__attend_one_f32(q, Hq, kc + first * D, vc + first * D, Hk, cap * D, L - first, D, (float)m->attn_scale,
+                       out);
+    free(q);
+    int64_t s3[3] = {1, 1, Hq * D};
+    em_array *o = em_array_from_buffer(out, 3, s3, EM_FLOAT32, free_buf, NULL);
+    if (!o)
+        free(out);
+    return o;
+}
+
 static em_array *attention(const em_llm *m, const llm_layer *ly, em_array *h, int64_t n,
                            int64_t off, em_llm_cache *c, int li)
 {
@@ -1414,6 +1493,10 @@ static em_array *attention(const em_llm *m, const llm_layer *ly, em_array *h, in
     em_array *q, *k, *v;
     if (m->arch == ARCH_PHI3 || m->arch == ARCH_GPT2) {
         em_array *qkv = linear(h, &ly->qkv), *parts[3];
+        const float *d = n == 1 && c ? direct_f32(qkv, (Hq + 2 * Hk) * D) : NULL;
+        em_array *o = d ? attention_one(m, ly, d, d + Hq * D, d + (Hq + Hk) * D, off, c, li) : NULL;
+        if (o)
+            return linear(o, &ly->o);
         int64_t at[2] = {Hq * D, Hq * D + Hk * D};
         if (em_split_at(qkv, at, 2, 2, parts) < 0)
             return NULL;
@@ -1427,6 +1510,12 @@ static em_array *attention(const em_llm *m, const llm_layer *ly, em_array *h, in
         q = ys[0];
         k = ys[1];
         v = ys[2];
+    }
+    if (n == 1 && c) {
+        em_array *o = attention_one(m, ly, direct_f32(q, Hq * D), direct_f32(k, Hk * D), direct_f32(v, Hk * D),
+                                    off, c, li);
+        if (o)
+            return linear(o, &ly->o);
     }
     q = heads(q, n, Hq, D);
     k = heads(k, n, Hk, D);
