@@ -1,6 +1,7 @@
 """CPU decoding of a model with Qwen2.5-0.5B's dimensions (random weights made
 here) in bf16, 8-bit and 4-bit (ember-cli convert), each against the memory
-bandwidth bound (weight bytes read per token / a measured stream read) and,
+bandwidth bound (weight bytes read per token / a stream read measured around
+each of several runs; bench-llm-decode says how) and,
 for bf16, against PyTorch eager running the same weights with a KV cache;
 prefill tokens/s beside. EMBER_BENCH_SMOKE=1: a tiny model.
 
@@ -90,7 +91,9 @@ try:
         results[name] = kv
         print(f"ember {name:6s}: decode {float(kv['decode_tps']):7.2f} tok/s = {100 * float(kv['fraction']):5.1f}% of "
               f"the bandwidth bound {float(kv['bound_tps']):7.2f} tok/s ({int(kv['weight_bytes']) / 1e6:.0f} MB/token "
-              f"at {kv['bandwidth_gbs']} GB/s); prefill {float(kv['prefill_tps']):8.1f} tok/s; "
+              f"at {kv['bandwidth_gbs']} GB/s; median of {kv['rounds']} rounds, "
+              f"{100 * float(kv['fraction_min']):.0f}-{100 * float(kv['fraction_max']):.0f}%); "
+              f"prefill {float(kv['prefill_tps']):8.1f} tok/s; "
               + (f"{kv['upload_per_token']} bytes uploaded per token; {kv['gpu_mb']} MB on the gpu"
                  if gpu else f"peak {kv['peak_mb']} MB"))
     if gpu:
