@@ -47,8 +47,8 @@ static inline __attribute__((always_inline)) QDOT_ATTR void QDOT_NAME(b4_groups)
             ah[r] = al[r] = _mm512_setzero_si512();
         for (int bb = 0; bb < bpg; bb++) {
             int64_t k = g * gs + bb * 64;
-            _mm_prefetch((const char *)pf + 2 * k, _MM_HINT_T1);
-            _mm_prefetch((const char *)pf + 2 * k + 64, _MM_HINT_T1);
+            _mm_prefetch((const char *)pf + 2 * k, EM_QMV_PF_HINT);
+            _mm_prefetch((const char *)pf + 2 * k + 64, EM_QMV_PF_HINT);
             __m512i xhe = _mm512_loadu_si512(xh + k), xho = _mm512_loadu_si512(xh + k + 32);
             __m512i xle = _mm512_loadu_si512(xl + k), xlo = _mm512_loadu_si512(xl + k + 32);
             for (int r = 0; r < 4; r++) {
@@ -81,8 +81,8 @@ QDOT_ATTR void QDOT_NAME(em__qdot_b4)(EM_QDOT_ARGS)
         for (int64_t g = 0; g < ng; g += 2) {
             QDOT_SCALES()
             int64_t k = g * 32;
-            _mm_prefetch((const char *)pf + 2 * k, _MM_HINT_T1);
-            _mm_prefetch((const char *)pf + 2 * k + 64, _MM_HINT_T1);
+            _mm_prefetch((const char *)pf + 2 * k, EM_QMV_PF_HINT);
+            _mm_prefetch((const char *)pf + 2 * k + 64, EM_QMV_PF_HINT);
             __m512i xhe = _mm512_loadu_si512(xh + k), xho = _mm512_loadu_si512(xh + k + 32);
             __m512i xle = _mm512_loadu_si512(xl + k), xlo = _mm512_loadu_si512(xl + k + 32);
             for (int r = 0; r < 4; r++) {
@@ -123,8 +123,8 @@ static inline __attribute__((always_inline)) QDOT_ATTR void QDOT_NAME(qdot_b8)(E
             ah[r] = al[r] = _mm512_setzero_si512();
         for (int bb = 0; bb < bpg; bb++) {
             int64_t k = g * gs + bb * 32;
-            _mm_prefetch((const char *)pf + 4 * k, _MM_HINT_T1);
-            _mm_prefetch((const char *)pf + 4 * k + 64, _MM_HINT_T1);
+            _mm_prefetch((const char *)pf + 4 * k, EM_QMV_PF_HINT);
+            _mm_prefetch((const char *)pf + 4 * k + 64, EM_QMV_PF_HINT);
             __m512i xhv = _mm512_loadu_si512(xh + k), xlv = _mm512_loadu_si512(xl + k);
             for (int r = 0; r < 4; r++) {
                 __m512i q = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(w[r] + k)));

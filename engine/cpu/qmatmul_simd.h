@@ -19,12 +19,10 @@
  *          + b[r][g] xs[g],
  * xs[g] being the float sum of x over group g; scales and biases of type st
  * (EM_QST_*), converted in registers. pf is where four rows further on start
- * (the next four, or more when rows are short; they are prefetched into L2
- * at the pace of the current ones: the hardware
- * prefetchers alone leave four interleaved streams well short of the memory
- * bandwidth; the 4-bit VNNI kernel prefetches with the non-temporal hint,
- * which decoded 5-15% faster than into L2 on the 2-core EPYC machine, the
- * weights being read once a token). */
+ * (the next four, or more when rows are short; they are prefetched at the
+ * pace of the current ones, with the non-temporal hint on AVX-512, into L2
+ * with AVX2: the hardware prefetchers alone leave four interleaved streams
+ * well short of the memory bandwidth). */
 #ifndef EMBER_CPU_QMATMUL_SIMD_H
 #define EMBER_CPU_QMATMUL_SIMD_H
 
