@@ -204,13 +204,16 @@ typedef void (*em_range_fn)(void *ctx, int64_t begin, int64_t end);
 /* Runs fn over [0, n) split in chunks of at least `grain` on the worker threads
  * (inline when small). */
 void em__parallel_for(int64_t n, int64_t grain, em_range_fn fn, void *ctx);
-/* Runs fn over [0, n) in one contiguous part per thread, of
- * em__parallel_split_size(n) (the last shorter; part k starts at k times it):
- * for streaming kernels, where each thread's reads then stay one sequential
- * stream that its prefetches can run ahead of (a part goes to whichever
- * thread is free, so the ranges need not map to fixed threads). */
-void em__parallel_split(int64_t n, em_range_fn fn, void *ctx);
-int64_t em__parallel_split_size(int64_t n);
+/* Runs fn over [0, n) in one contiguous part per thread: for streaming
+ * kernels, where each thread's reads then stay one sequential stream that its
+ * prefetches can run ahead of. The first part (the caller's, as it starts
+ * first) is em__parallel_split_first(n, lead) long, lead units more than the
+ * others (the workers start about a microsecond later), which are
+ * em__parallel_split_size(n, lead) each (the last shorter). A part goes to
+ * whichever thread is free, so the ranges need not map to fixed threads. */
+void em__parallel_split(int64_t n, int64_t lead, em_range_fn fn, void *ctx);
+int64_t em__parallel_split_size(int64_t n, int64_t lead);
+int64_t em__parallel_split_first(int64_t n, int64_t lead);
 int em__num_threads(void);
 
 /* ---- memory accounting (allocator.c) ---- */

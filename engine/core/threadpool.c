@@ -19,7 +19,7 @@
 typedef struct job {
     em_range_fn fn;
     void *ctx;
-    int64_t n, chunk;
+    int64_t n, chunk, first;
     atomic_llong next;
     atomic_int unfinished; /* chunks not yet done */
     atomic_int users;      /* workers inside run_chunks (changed under lock):
@@ -81,10 +81,11 @@ static void run_chunks(job *j)
 {
     for (;;) {
         int64_t c = atomic_fetch_add(&j->next, 1);
-        int64_t begin = c * j->chunk;
+        int64_t begin = c == 0 ? 0 : j->first + (c - 1) * j->chunk;
         if (begin >= j->n)
             return;
-        int64_t end = begin + j->chunk < j->n ? begin + j->chunk : j->n;
+        int64_t lim = c == 0 ? j->first : begin + j->chunk;
+        int64_t end = lim < j->n ? lim : j->n;
         j->fn(j->ctx, begin, end);
         if (atomic_fetch_sub(&j->unfinished, 1) == 1 && atomic_load(&done_waiters)) {
             pthread_mutex_lock(&lock);
@@ -166,11 +167,11 @@ static bool job_finished(const void *p)
 
 /* fn over [0, n) in chunks of `chunk`, handed out to the caller and the
  * workers; returns when all are done */
-static void run_region(int64_t n, int64_t chunk, em_range_fn fn, void *ctx)
+static void run_region(int64_t n, int64_t chunk, int64_t first, em_range_fn fn, void *ctx)
 {
-    job j = {.fn = fn, .ctx = ctx, .n = n, .chunk = chunk};
+    job j = {.fn = fn, .ctx = ctx, .n = n, .chunk = chunk, .first = first};
     atomic_init(&j.next, 0);
-    atomic_init(&j.unfinished, (int)((n + chunk - 1) / chunk));
+    atomic_init(&j.unfinished, (int)(1 + (n - first + chunk - 1) / chunk));
     atomic_init(&j.users, 0);
     pthread_mutex_lock(&lock);
     current = &j;
@@ -206,23 +207,33 @@ void em__parallel_for(int64_t n, int64_t grain, em_range_fn fn, void *ctx)
     int64_t chunk = (n + chunks - 1) / chunks;
     if (chunk < grain)
         chunk = grain;
-    run_region(n, chunk, fn, ctx);
+    run_region(n, chunk, chunk < n ? chunk : n, fn, ctx);
 }
 
-int64_t em__parallel_split_size(int64_t n)
+int64_t em__parallel_split_size(int64_t n, int64_t lead)
 {
     int nt = em__num_threads();
-    return n <= 0 ? 0 : (n + nt - 1) / nt;
+    if (n <= 0)
+        return 0;
+    int64_t rest = n - lead > nt ? n - lead : n; /* lead: the caller's extra, when there is room */
+    return (rest + nt - 1) / nt;
 }
 
-void em__parallel_split(int64_t n, em_range_fn fn, void *ctx)
+int64_t em__parallel_split_first(int64_t n, int64_t lead)
+{
+    int64_t part = em__parallel_split_size(n, lead);
+    int64_t first = n - lead > em__num_threads() ? part + lead : part;
+    return first < n ? first : n;
+}
+
+void em__parallel_split(int64_t n, int64_t lead, em_range_fn fn, void *ctx)
 {
     if (n <= 0)
         return;
-    int64_t part = em__parallel_split_size(n);
-    if (part >= n || atomic_flag_test_and_set(&busy)) {
+    int64_t part = em__parallel_split_size(n, lead), first = em__parallel_split_first(n, lead);
+    if (first >= n || atomic_flag_test_and_set(&busy)) {
         fn(ctx, 0, n);
         return;
     }
-    run_region(n, part, fn, ctx);
+    run_region(n, part, first, fn, ctx);
 }

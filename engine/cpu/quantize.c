@@ -454,7 +454,7 @@ static const uint8_t *seq_at(const qmv_seq *q, int64_t at, int64_t end, int64_t 
 typedef struct {
     qmv_job *jobs;
     qmv_seq cur, next; /* next: the call after this one (next.n 0: unknown) */
-    int64_t part, next_part; /* em__parallel_split's part of each */
+    int64_t first, part, next_first, next_part; /* em__parallel_split's parts of each */
 } qmv_multi;
 
 /* One thread's part [begin, end): each item's rows, the prefetches running on
@@ -473,11 +473,24 @@ static void qmv_multi_range(void *ctx, int64_t begin, int64_t end)
         if (hi < end) {
             tail = seq_at(&mj->cur, hi, end, &tb);
         } else if (mj->next.n && mj->part > 0) {
-            int64_t at = begin / mj->part * mj->next_part;
-            tail = seq_at(&mj->next, at, at + mj->next_part, &tb);
+            /* part k of this call: part k of the next */
+            int64_t k = begin < mj->first ? 0 : 1 + (begin - mj->first) / mj->part;
+            int64_t at = k == 0 ? 0 : mj->next_first + (k - 1) * mj->next_part;
+            int64_t to = k == 0 ? mj->next_first : at + mj->next_part;
+            tail = seq_at(&mj->next, at, to, &tb);
         }
         qmv_rows(&mj->jobs[i], lo - a, hi - a, tail, tb);
     }
+}
+
+/* The caller's lead in blocks of four rows: about what a thread streams in
+ * the microsecond a worker takes to start. Measured on the 4-bit decode (2
+ * threads): the caller then waits 0.5 us a call for the worker instead of
+ * about 1-2; with 64 KB the caller became the one that finishes last. */
+#define QMV_LEAD_BYTES (32 << 10)
+static int64_t qmv_lead(const qmv_seq *q)
+{
+    return q->n ? QMV_LEAD_BYTES / (4 * q->rb[0]) : 0;
 }
 
 /* items as a sequence; false when one is not a ready (N, K bits / 32) uint32 matrix */
@@ -553,14 +566,18 @@ int em__qmv_direct(const float *x, int64_t K, const em_qmv_item *it, int n, cons
         mj.next.n = 0;
     /* one sequential stream a thread (dynamic chunks would restart the
      * prefetching at each), or inline when the whole is small */
+    int64_t nn = mj.next.first[mj.next.n];
     if (first[n] < 2 * (1 + 65536 / (4 * K + 1))) {
-        mj.part = first[n];
-        mj.next_part = mj.next.first[mj.next.n];
+        mj.first = mj.part = first[n];
+        mj.next_first = mj.next_part = nn;
         qmv_multi_range(&mj, 0, first[n]);
     } else {
-        mj.part = em__parallel_split_size(first[n]);
-        mj.next_part = em__parallel_split_size(mj.next.first[mj.next.n]);
-        em__parallel_split(first[n], qmv_multi_range, &mj);
+        int64_t lead = qmv_lead(&mj.cur), nlead = mj.next.n ? qmv_lead(&mj.next) : 0;
+        mj.first = em__parallel_split_first(first[n], lead);
+        mj.part = em__parallel_split_size(first[n], lead);
+        mj.next_first = em__parallel_split_first(nn, nlead);
+        mj.next_part = em__parallel_split_size(nn, nlead);
+        em__parallel_split(first[n], lead, qmv_multi_range, &mj);
     }
     free(xh);
     free(dx);
