@@ -589,7 +589,8 @@ typedef struct {
 
 /* this part of fast.c is built for the baseline only: the rows of attention
  * are cloned for AVX2 and AVX-512 (the same operations in the same order,
- * wider; chosen when the library loads) */
+ * wider; chosen when the library loads), and take their scores from the best
+ * build's rows (scores_row_f: in another order with AVX-512) */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define SDPA_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
