@@ -1080,6 +1080,7 @@ static em_array *cache_put(em_llm_cache *c, em_array **buf, em_array *x, int64_t
     int64_t z4[4] = {0, 0, 0, 0};
     return em_slice(nb, z4, sp, one);
 }
+
 /* ---- forward ---- */
 
 /* ---- half-precision weights: decoding reads them as stored ---- */
