@@ -207,8 +207,9 @@ void em__parallel_for(int64_t n, int64_t grain, em_range_fn fn, void *ctx);
 /* Runs fn over [0, n) in one contiguous part per thread: for streaming
  * kernels, where each thread's reads then stay one sequential stream that its
  * prefetches can run ahead of. The first part (the caller's, as it starts
- * first) is em__parallel_split_first(n, lead) long, lead units more than the
- * others (the workers start about a microsecond later), which are
+ * first) is em__parallel_split_first(n, lead) long, lead (>= 0; 0 when n
+ * leaves no room) units more than the others (the workers start about a
+ * microsecond later), which are
  * em__parallel_split_size(n, lead) each (the last shorter). A part goes to
  * whichever thread is free, so the ranges need not map to fixed threads. */
 void em__parallel_split(int64_t n, int64_t lead, em_range_fn fn, void *ctx);

@@ -210,27 +210,37 @@ void em__parallel_for(int64_t n, int64_t grain, em_range_fn fn, void *ctx)
     run_region(n, chunk, chunk < n ? chunk : n, fn, ctx);
 }
 
-int64_t em__parallel_split_size(int64_t n, int64_t lead)
+/* em__parallel_split's parts: the first one lead longer than the others
+ * (lead 0 when there is no room for it) */
+static void split_plan(int64_t n, int64_t lead, int64_t *first, int64_t *part)
 {
     int nt = em__num_threads();
-    if (n <= 0)
-        return 0;
-    int64_t rest = n - lead > nt ? n - lead : n; /* lead: the caller's extra, when there is room */
-    return (rest + nt - 1) / nt;
+    if (lead < 0 || n - lead < nt)
+        lead = 0;
+    *part = n > 0 ? (n - lead + nt - 1) / nt : 0;
+    *first = *part + lead < n ? *part + lead : n;
+}
+
+int64_t em__parallel_split_size(int64_t n, int64_t lead)
+{
+    int64_t first, part;
+    split_plan(n, lead, &first, &part);
+    return part;
 }
 
 int64_t em__parallel_split_first(int64_t n, int64_t lead)
 {
-    int64_t part = em__parallel_split_size(n, lead);
-    int64_t first = n - lead > em__num_threads() ? part + lead : part;
-    return first < n ? first : n;
+    int64_t first, part;
+    split_plan(n, lead, &first, &part);
+    return first;
 }
 
 void em__parallel_split(int64_t n, int64_t lead, em_range_fn fn, void *ctx)
 {
     if (n <= 0)
         return;
-    int64_t part = em__parallel_split_size(n, lead), first = em__parallel_split_first(n, lead);
+    int64_t first, part;
+    split_plan(n, lead, &first, &part);
     if (first >= n || atomic_flag_test_and_set(&busy)) {
         fn(ctx, 0, n);
         return;
