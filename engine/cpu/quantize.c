@@ -517,7 +517,6 @@ int em__qmv_direct(const float *x, int64_t K, const em_qmv_item *it, int n, cons
         return 1;
     int gs = it[0].group_size, form = -2; /* x's form: the int16 block, or -1 for int8 levels */
     qmv_job jobs[EM_QMV_MAX_ITEMS];
-    int64_t first[EM_QMV_MAX_ITEMS + 1] = {0};
     for (int i = 0; i < n; i++) {
         const em_qmv_item *q = &it[i];
         int b = -1;
@@ -537,7 +536,6 @@ int em__qmv_direct(const float *x, int64_t K, const em_qmv_item *it, int n, cons
         jobs[i] = (qmv_job){.dot = dot, .dot8 = dot8, .w = em__data(q->w), .s = em__data(q->scales),
                             .b = em__data(q->biases), .st = (em_dtype)q->scales->dtype, .out = q->y,
                             .M = 1, .N = N, .K = K, .gs = gs, .bits = q->bits};
-        first[i + 1] = first[i] + (N + 3) / 4;
     }
     int64_t ng = K / gs;
     /* xh and xl (int16), or xq (int8, 3 K bytes) */
@@ -561,23 +559,23 @@ int em__qmv_direct(const float *x, int64_t K, const em_qmv_item *it, int n, cons
         jobs[i].xq = xq;
     }
     qmv_multi mj = {.jobs = jobs};
-    seq_of(it, n, &mj.cur);
+    seq_of(it, n, &mj.cur); /* the items were checked above: it holds */
     if (!next || !seq_of(next, n_next, &mj.next))
         mj.next.n = 0;
     /* one sequential stream a thread (dynamic chunks would restart the
      * prefetching at each), or inline when the whole is small */
-    int64_t nn = mj.next.first[mj.next.n];
-    if (first[n] < 2 * (1 + 65536 / (4 * K + 1))) {
-        mj.first = mj.part = first[n];
+    int64_t total = mj.cur.first[n], nn = mj.next.first[mj.next.n]; /* blocks of four rows */
+    if (total < 2 * (1 + 65536 / (4 * K + 1))) {
+        mj.first = mj.part = total;
         mj.next_first = mj.next_part = nn;
-        qmv_multi_range(&mj, 0, first[n]);
+        qmv_multi_range(&mj, 0, total);
     } else {
         int64_t lead = qmv_lead(&mj.cur), nlead = mj.next.n ? qmv_lead(&mj.next) : 0;
-        mj.first = em__parallel_split_first(first[n], lead);
-        mj.part = em__parallel_split_size(first[n], lead);
+        mj.first = em__parallel_split_first(total, lead);
+        mj.part = em__parallel_split_size(total, lead);
         mj.next_first = em__parallel_split_first(nn, nlead);
         mj.next_part = em__parallel_split_size(nn, nlead);
-        em__parallel_split(first[n], lead, qmv_multi_range, &mj);
+        em__parallel_split(total, lead, qmv_multi_range, &mj);
     }
     free(xh);
     free(dx);
