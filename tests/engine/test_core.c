@@ -8,16 +8,7 @@
 
 #include <ember/ember.h>
 
-static int failures;
-#define CHECK(cond, ...)                                                           \
-    do {                                                                           \
-        if (!(cond)) {                                                             \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                   \
-            fprintf(stderr, __VA_ARGS__);                                          \
-            fprintf(stderr, " [%s]\n", em_error_message());                        \
-            failures++;                                                            \
-        }                                                                          \
-    } while (0)
+#include "check.h"
 
 static void test_flat_memory(void)
 {

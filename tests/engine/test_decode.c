@@ -13,20 +13,10 @@
 
 #include <ember/ember.h>
 
+#include "check.h"
 #include "core/array_internal.h"
 #include "cpu/decode.h"
 #include "cpu/quantize.h"
-
-static int failures;
-#define CHECK(cond, ...)                                                           \
-    do {                                                                           \
-        if (!(cond)) {                                                             \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                   \
-            fprintf(stderr, __VA_ARGS__);                                          \
-            fprintf(stderr, " (%s)\n", em_error_message());                        \
-            failures++;                                                            \
-        }                                                                          \
-    } while (0)
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 static float frand(void) /* uniform in [-1, 1) */

@@ -10,22 +10,12 @@
 
 #include <ember/ember.h>
 
+#include "check.h"
 #include "cpu/threefry.h"
 
 #pragma weak em_argsort
 #pragma weak em_argmax
 #pragma weak em_take
-
-static int failures;
-#define CHECK(cond, ...)                                                           \
-    do {                                                                           \
-        if (!(cond)) {                                                             \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                   \
-            fprintf(stderr, __VA_ARGS__);                                          \
-            fprintf(stderr, " (%s)\n", em_error_message());                        \
-            failures++;                                                            \
-        }                                                                          \
-    } while (0)
 
 static void test_kat(void)
 {
