@@ -159,24 +159,40 @@ static inline __m512 sum16(const __m512 v[16])
  * AVX-512 and D a multiple of 16, sixteen keys at a time whose partial sums
  * are reduced together (decoding's one query over a long cache spent most of
  * its time in the per-key horizontal sums). */
+#if defined(__AVX512F__)
+/* scores_row_f's blocks of 16 keys from t, D a multiple of 16: as a constant
+ * (the head sizes of the models, 64 and 128), q stays in registers and the
+ * 16 keys' chains are unrolled; the same operations either way */
+static inline __attribute__((always_inline)) int64_t scores16(const float *q, const float *k, int64_t ks,
+                                                             int64_t D, int64_t t, int64_t n, float scale,
+                                                             float *sc)
+{
+    __m512 sv = _mm512_set1_ps(scale);
+    for (; t + 16 <= n; t += 16) {
+        __m512 v[16];
+        for (int i = 0; i < 16; i++) {
+            const float *kr = k + (t + i) * ks;
+            __m512 a = _mm512_mul_ps(_mm512_loadu_ps(q), _mm512_loadu_ps(kr));
+            for (int64_t d = 16; d < D; d += 16)
+                a = _mm512_fmadd_ps(_mm512_loadu_ps(q + d), _mm512_loadu_ps(kr + d), a);
+            v[i] = a;
+        }
+        _mm512_storeu_ps(sc + t, _mm512_mul_ps(sum16(v), sv));
+    }
+    return t;
+}
+#endif
+
 static void scores_row_f(const float *q, const float *k, int64_t ks, int64_t D, int64_t n, float scale, float *sc)
 {
     int64_t t = 0;
 #if defined(__AVX512F__)
-    if (D % 16 == 0) {
-        __m512 sv = _mm512_set1_ps(scale);
-        for (; t + 16 <= n; t += 16) {
-            __m512 v[16];
-            for (int i = 0; i < 16; i++) {
-                const float *kr = k + (t + i) * ks;
-                __m512 a = _mm512_mul_ps(_mm512_loadu_ps(q), _mm512_loadu_ps(kr));
-                for (int64_t d = 16; d < D; d += 16)
-                    a = _mm512_fmadd_ps(_mm512_loadu_ps(q + d), _mm512_loadu_ps(kr + d), a);
-                v[i] = a;
-            }
-            _mm512_storeu_ps(sc + t, _mm512_mul_ps(sum16(v), sv));
-        }
-    }
+    if (D == 64)
+        t = scores16(q, k, ks, 64, t, n, scale, sc);
+    else if (D == 128)
+        t = scores16(q, k, ks, 128, t, n, scale, sc);
+    else if (D % 16 == 0)
+        t = scores16(q, k, ks, D, t, n, scale, sc);
 #endif
     for (; t < n; t++)
         sc[t] = sdpa_dot(q, k + t * ks, D) * scale;
