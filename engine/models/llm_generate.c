@@ -63,6 +63,31 @@ static int64_t read_logits(em_array *logits, float *lg, int64_t V)
     return em_array_read(logits, EM_FLOAT32, lg, V);
 }
 
+/* The first index of the largest of lg[0 .. V) (NaNs never win, as with a
+ * loop keeping i when lg[i] > lg[best]), in two passes the compiler
+ * vectorises: that loop waited on each comparison, 0.1 ms a token over
+ * Qwen's 151936 logits. */
+static int32_t argmax(const float *lg, int64_t V)
+{
+    float m = lg[0], part[16];
+    for (int l = 0; l < 16; l++)
+        part[l] = m;
+    int64_t i = 1;
+    for (; i + 16 <= V; i += 16)
+        for (int l = 0; l < 16; l++)
+            part[l] = lg[i + l] > part[l] ? lg[i + l] : part[l];
+    for (; i < V; i++)
+        m = lg[i] > m ? lg[i] : m;
+    for (int l = 0; l < 16; l++)
+        m = part[l] > m ? part[l] : m;
+    if (m != m) /* lg[0] NaN: nothing compares greater */
+        return 0;
+    for (i = 0; i < V; i++)
+        if (lg[i] == m)
+            break;
+    return (int32_t)i;
+}
+
 static int32_t sample(float *lg, int64_t V, const em_llm_sampler *sp, const int32_t *hist,
                       int64_t nh, double u, cand *buf)
 {
@@ -81,13 +106,8 @@ static int32_t sample(float *lg, int64_t V, const em_llm_sampler *sp, const int3
                                   : (float)(lg[t] * sp->repetition_penalty);
         }
     }
-    if (sp->temperature <= 0) {
-        int64_t best = 0;
-        for (int64_t i = 1; i < V; i++)
-            if (lg[i] > lg[best])
-                best = i;
-        return (int32_t)best;
-    }
+    if (sp->temperature <= 0)
+        return argmax(lg, V);
     float mx = -INFINITY;
     for (int64_t i = 0; i < V; i++) {
         lg[i] = (float)(lg[i] / sp->temperature);
