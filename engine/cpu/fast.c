@@ -588,21 +588,6 @@ typedef struct {
     bool causal;
 } sdpa_job;
 
-/* acc = sum over keys t of p_t v_t for a head size known here (its sums kept
- * in registers; the same adds in the same order as the general loop) */
-#define SDPA_AV(DV)                                                   \
-    do {                                                              \
-        float a_[DV] = {0};                                           \
-        for (int64_t t = 0; t <= last; t++) {                         \
-            float pr = sc[t];                                         \
-            s += pr;                                                  \
-            const float *vr = vb + t * j->v.s[2];                     \
-            for (int e = 0; e < (DV); e++)                            \
-                a_[e] += pr * vr[e];                                  \
-        }                                                             \
-        memcpy(acc, a_, sizeof a_);                                   \
-    } while (0)
-
 /* this part of fast.c is built for the baseline only: the rows of attention
  * are cloned for AVX2 and AVX-512 (the same operations in the same order,
  * wider; chosen when the library loads), and take their scores from the best
@@ -613,11 +598,102 @@ typedef struct {
 #define SDPA_CLONES
 #endif
 
+/* max and sum of x[0 .. n) in 16 lanes (vectorised; the max as the loop
+ * keeping m unless x[t] > m, NaN never taken) */
+SDPA_CLONES static float row_max(const float *x, int64_t n)
+{
+    float part[16], m = -INFINITY;
+    for (int l = 0; l < 16; l++)
+        part[l] = -INFINITY;
+    int64_t t = 0;
+    for (; t + 16 <= n; t += 16)
+        for (int l = 0; l < 16; l++)
+            part[l] = x[t + l] > part[l] ? x[t + l] : part[l];
+    for (; t < n; t++)
+        m = x[t] > m ? x[t] : m;
+    for (int l = 0; l < 16; l++)
+        m = part[l] > m ? part[l] : m;
+    return m;
+}
+
+SDPA_CLONES static float row_sum(const float *x, int64_t n)
+{
+    float part[16] = {0}, s = 0;
+    int64_t t = 0;
+    for (; t + 16 <= n; t += 16)
+        for (int l = 0; l < 16; l++)
+            part[l] += x[t + l];
+    for (int l = 0; l < 16; l++)
+        s += part[l];
+    for (; t < n; t++)
+        s += x[t];
+    return s;
+}
+
+/* Rows sharing a key-value head (a query's heads in a group, or a prompt's
+ * positions of one head) go through the keys together, SDPA_BLOCK at a time:
+ * the block's keys and values are read once from memory for up to SDPA_GROUP
+ * rows and again from L1 for the others (each row alone read a long cache
+ * from memory or L2 once per head). Each row's numbers are those of a row
+ * done alone: its scores in the same blocks of 16, its values' sum in the
+ * same order (even keys and odd ones in two sums, added at the end: one
+ * running sum waited on each add). */
+#define SDPA_GROUP 8
+#define SDPA_BLOCK 64 /* a multiple of 16 and of 2 */
+
+/* a += sum over the pairs (t, t + 1) in [t0, t1) of p_t v_t (into a) and
+ * p_t+1 v_t+1 (into b), then the lone last key when t1 - t0 is odd; head
+ * sizes known here keep the sums in registers */
+#define SDPA_AV(DV, A, B)                                                      \
+    do {                                                                       \
+        float a_[DV], b_[DV];                                                  \
+        memcpy(a_, A, sizeof a_);                                              \
+        memcpy(b_, B, sizeof b_);                                              \
+        int64_t t = t0;                                                        \
+        for (; t + 1 < t1; t += 2) {                                           \
+            float p0 = p[t], p1 = p[t + 1];                                    \
+            const float *v0 = vb + t * vs, *v1 = v0 + vs;                      \
+            for (int64_t e = 0; e < (DV); e++) {                               \
+                a_[e] += p0 * v0[e];                                           \
+                b_[e] += p1 * v1[e];                                           \
+            }                                                                  \
+        }                                                                      \
+        if (t < t1)                                                            \
+            for (int64_t e = 0; e < (DV); e++)                                 \
+                a_[e] += p[t] * vb[t * vs + e];                                \
+        memcpy(A, a_, sizeof a_);                                              \
+        memcpy(B, b_, sizeof b_);                                              \
+    } while (0)
+
+SDPA_CLONES static void sdpa_av(const float *p, const float *vb, int64_t vs, int64_t t0, int64_t t1,
+                                int64_t Dv, float *a, float *b)
+{
+    if (Dv == 64) {
+        SDPA_AV(64, a, b);
+    } else if (Dv == 128) {
+        SDPA_AV(128, a, b);
+    } else {
+        int64_t t = t0;
+        for (; t + 1 < t1; t += 2) {
+            float p0 = p[t], p1 = p[t + 1];
+            const float *v0 = vb + t * vs, *v1 = v0 + vs;
+            for (int64_t e = 0; e < Dv; e++) {
+                a[e] += p0 * v0[e];
+                b[e] += p1 * v1[e];
+            }
+        }
+        if (t < t1)
+            for (int64_t e = 0; e < Dv; e++)
+                a[e] += p[t] * vb[t * vs + e];
+    }
+}
+
 SDPA_CLONES static void sdpa_range(void *ctx, int64_t begin, int64_t end)
 {
     sdpa_job *j = ctx;
-    int64_t Lk = j->Lk, D = j->D, Dv = j->Dv;
-    float *sc = malloc((Lk + 1) * sizeof *sc), *acc = malloc((Dv + 1) * sizeof *acc);
+    int64_t Lk = j->Lk, D = j->D, Dv = j->Dv, ks = j->k.s[2], vs = j->v.s[2];
+    float *sc = malloc(SDPA_GROUP * (Lk + 1) * sizeof *sc);
+    float *acc = malloc(SDPA_GROUP * (2 * Dv + 1) * sizeof *acc);
     if (!sc || !acc) {
         free(sc);
         free(acc);
@@ -625,65 +701,85 @@ SDPA_CLONES static void sdpa_range(void *ctx, int64_t begin, int64_t end)
     }
     int64_t group = j->Hq / j->Hkv;
     const fast_rows *fr = em__cpu_fast_rows();
-    for (int64_t r = begin; r < end; r++) {
-        int64_t i = r % j->Lq, h = (r / j->Lq) % j->Hq, b = r / (j->Lq * j->Hq), hk = h / group;
-        const float *q = j->q.p + b * j->q.s[0] + h * j->q.s[1] + i * j->q.s[2];
+    for (int64_t r0 = begin; r0 < end;) {
+        /* the rows from r0 on that share its batch and key-value head */
+        int64_t b = r0 / (j->Lq * j->Hq), hk = (r0 / j->Lq) % j->Hq / group, n = 0;
+        const float *q[SDPA_GROUP];
+        int64_t last[SDPA_GROUP], lmax = -1, h[SDPA_GROUP], i[SDPA_GROUP];
+        for (; n < SDPA_GROUP && r0 + n < end; n++) {
+            int64_t r = r0 + n;
+            if (r / (j->Lq * j->Hq) != b || (r / j->Lq) % j->Hq / group != hk)
+                break;
+            i[n] = r % j->Lq;
+            h[n] = (r / j->Lq) % j->Hq;
+            q[n] = j->q.p + b * j->q.s[0] + h[n] * j->q.s[1] + i[n] * j->q.s[2];
+            last[n] = j->causal ? i[n] + Lk - j->Lq : Lk - 1; /* last key seen */
+            if (last[n] > Lk - 1)
+                last[n] = Lk - 1;
+            if (last[n] > lmax)
+                lmax = last[n];
+        }
         const float *kb = j->k.p + b * j->k.s[0] + hk * j->k.s[1];
         const float *vb = j->v.p + b * j->v.s[0] + hk * j->v.s[1];
-        int64_t last = j->causal ? i + Lk - j->Lq : Lk - 1; /* last key seen */
-        if (last > Lk - 1)
-            last = Lk - 1;
-        float m = -INFINITY;
-        fr->scores(q, kb, j->k.s[2], D, last + 1, j->scale, sc);
-        if (j->mask) {
-            const em_array *mk = j->mask;
-            int64_t mo = b * mk->strides[0] + h * mk->strides[1] + i * mk->strides[2];
-            int64_t ms = mk->strides[3];
-            if (mk->dtype == EM_BOOL) {
-                const uint8_t *mp = (const uint8_t *)em__data(mk) + mo;
-                for (int64_t t = 0; t <= last; t++)
-                    if (!mp[t * ms])
-                        sc[t] = -INFINITY;
-            } else {
-                const float *mp = (const float *)em__data(mk) + mo;
-                for (int64_t t = 0; t <= last; t++)
-                    sc[t] += mp[t * ms];
+        for (int64_t t0 = 0; t0 <= lmax; t0 += SDPA_BLOCK)
+            for (int64_t g = 0; g < n; g++) {
+                int64_t t1 = t0 + SDPA_BLOCK < last[g] + 1 ? t0 + SDPA_BLOCK : last[g] + 1;
+                if (t1 > t0)
+                    fr->scores(q[g], kb + t0 * ks, ks, D, t1 - t0, j->scale, sc + g * (Lk + 1) + t0);
             }
-        }
-        for (int64_t t = 0; t <= last; t++)
-            m = sc[t] > m ? sc[t] : m;
-        memset(acc, 0, Dv * sizeof *acc);
-        float s = 0;
-        if (m != -INFINITY) {
-            for (int64_t t = 0; t <= last; t++) /* a pass of its own: vectorised (libmvec) */
-                sc[t] = expf(sc[t] - m);
-            if (Dv == 64) { /* the common head sizes: the sums stay in registers */
-                SDPA_AV(64);
-            } else if (Dv == 128) {
-                SDPA_AV(128);
-            } else {
-                for (int64_t t = 0; t <= last; t++) {
-                    float pr = sc[t];
-                    s += pr;
-                    const float *vr = vb + t * j->v.s[2];
-                    for (int64_t e = 0; e < Dv; e++)
-                        acc[e] += pr * vr[e];
+        float m[SDPA_GROUP], s[SDPA_GROUP];
+        for (int64_t g = 0; g < n; g++) {
+            float *sg = sc + g * (Lk + 1);
+            if (j->mask) {
+                const em_array *mk = j->mask;
+                int64_t mo = b * mk->strides[0] + h[g] * mk->strides[1] + i[g] * mk->strides[2];
+                int64_t ms = mk->strides[3];
+                if (mk->dtype == EM_BOOL) {
+                    const uint8_t *mp = (const uint8_t *)em__data(mk) + mo;
+                    for (int64_t t = 0; t <= last[g]; t++)
+                        if (!mp[t * ms])
+                            sg[t] = -INFINITY;
+                } else {
+                    const float *mp = (const float *)em__data(mk) + mo;
+                    for (int64_t t = 0; t <= last[g]; t++)
+                        sg[t] += mp[t * ms];
                 }
             }
-            float inv = 1.0f / s;
-            for (int64_t e = 0; e < Dv; e++)
-                acc[e] *= inv;
+            m[g] = row_max(sg, last[g] + 1);
+            s[g] = 0;
+            memset(acc + g * 2 * Dv, 0, 2 * Dv * sizeof *acc);
+            if (m[g] != -INFINITY) {
+                for (int64_t t = 0; t <= last[g]; t++) /* a pass of its own: vectorised (libmvec) */
+                    sg[t] = expf(sg[t] - m[g]);
+                s[g] = row_sum(sg, last[g] + 1);
+            }
         }
-        if (j->out_f) {
-            memcpy(j->out_f + r * Dv, acc, Dv * sizeof *acc);
-            continue;
+        for (int64_t t0 = 0; t0 <= lmax; t0 += SDPA_BLOCK)
+            for (int64_t g = 0; g < n; g++) {
+                int64_t t1 = t0 + SDPA_BLOCK < last[g] + 1 ? t0 + SDPA_BLOCK : last[g] + 1;
+                if (t1 > t0 && m[g] != -INFINITY)
+                    sdpa_av(sc + g * (Lk + 1), vb, vs, t0, t1, Dv, acc + g * 2 * Dv, acc + g * 2 * Dv + Dv);
+            }
+        for (int64_t g = 0; g < n; g++) {
+            int64_t r = r0 + g;
+            float *a = acc + g * 2 * Dv;
+            if (m[g] != -INFINITY) {
+                float inv = 1.0f / s[g];
+                for (int64_t e = 0; e < Dv; e++)
+                    a[e] = (a[e] + a[Dv + e]) * inv;
+            }
+            if (j->out_f) {
+                memcpy(j->out_f + r * Dv, a, Dv * sizeof *a);
+                continue;
+            }
+            store_f(j->out, r, Dv, a);
+            if (j->out->dtype == EM_FLOAT64) {
+                double *o = (double *)em__data(j->out) + r * Dv;
+                for (int64_t e = 0; e < Dv; e++)
+                    o[e] = a[e];
+            }
         }
-        store_f(j->out, r, Dv, acc);
-        if (j->out->dtype == EM_FLOAT64) {
-            double *o = (double *)em__data(j->out) + r * Dv;
-            for (int64_t e = 0; e < Dv; e++)
-                o[e] = acc[e];
-        }
+        r0 += n;
     }
     free(sc);
     free(acc);
@@ -747,7 +843,12 @@ void em__attend_one_f32(const float *q, int64_t Hq, const float *k, const float 
     j.q = (f4){.p = q, .s = {Hq * D, D, D, 1}};
     j.k = (f4){.p = k, .s = {Hkv * head_stride, head_stride, D, 1}};
     j.v = (f4){.p = v, .s = {Hkv * head_stride, head_stride, D, 1}};
-    em__parallel_for(Hq, 1 + 4096 / (L * 2 * D + 1), sdpa_range, &j);
+    /* one contiguous part a thread: the heads of a key-value head together
+     * (sdpa_range reads its cache once for them); a short cache inline */
+    if (Hq * L * D < 32768)
+        sdpa_range(&j, 0, Hq);
+    else
+        em__parallel_split(Hq, 0, sdpa_range, &j);
 }
 
 /* y = x sigmoid(x) u for float32 rows: decoding's one-token MLP
