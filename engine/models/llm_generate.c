@@ -376,8 +376,16 @@ static int generate(em_llm_session *s, const int32_t *prompt, int64_t n, const e
     if (atomic_load(&s->cancel))
         st.stop_reason = "cancelled";
     int64_t produced = 0;
+    bool plain = p->sampler.temperature <= 0 &&
+                 (p->sampler.repetition_penalty <= 0 || p->sampler.repetition_penalty == 1.0);
     while (!done && produced < p->max_tokens) {
-        if (read_logits(logits, lg, V) != V) {
+        /* greedy without a penalty reads the logits where they are (a 600 KB
+         * copy a token for Qwen's vocabulary, else) */
+        const float *row = NULL;
+        if (plain && em_eval(logits) == 0 && logits->dtype == EM_FLOAT32 && logits->size == V &&
+            logits->buf && logits->buf->device == EM_CPU && em__is_row_contiguous(logits))
+            row = em__data(logits);
+        if (!row && read_logits(logits, lg, V) != V) {
             rc = -1;
             break;
         }
@@ -401,7 +409,7 @@ static int generate(em_llm_session *s, const int32_t *prompt, int64_t n, const e
             if (rc < 0)
                 break;
         }
-        int32_t id = sample(lg, V, &p->sampler, s->toks, s->ntoks, u, cb);
+        int32_t id = row ? argmax(row, V) : sample(lg, V, &p->sampler, s->toks, s->ntoks, u, cb);
         produced++;
         double tn = now();
         if (produced == 1)
